@@ -1,13 +1,13 @@
 # make test: everything CI runs (.ci/run calls it and nothing else).
 # make fuzz: each fuzz target for FUZZTIME (default 1m).
-# make bench: in-process benchmarks of the log (see docs/BENCHMARKS.md).
+# make bench: machine limits, then the in-process benchmarks (docs/BENCHMARKS.md).
 
 GO ?= go
 FUZZTIME ?= 1m
 
-.PHONY: test vet unit fuzz bench
+.PHONY: test vet unit race fuzz bench limits
 
-test: vet unit
+test: vet unit race
 
 vet:
 	$(GO) vet ./...
@@ -15,13 +15,22 @@ vet:
 unit:
 	$(GO) test ./...
 
+# The concurrent code again under the race detector (short mode: fewer seeds).
+race:
+	$(GO) test -race -short ./internal/...
+
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "== $$pkg $$t"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
 		done; \
 	done
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/log/ ./internal/record/
+# The machine's limits first (installs fio and iperf3 if missing), then the
+# in-process benchmarks; docs/BENCHMARKS.md records a run.
+bench: limits
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/log/ ./internal/record/
+
+limits:
+	scripts/machine-limits.sh
