@@ -1,0 +1,413 @@
+// Package log is one partition's log: an append-only sequence of Kafka
+// RecordBatch v2 bytes in segments, laid out as Kafka lays them out:
+//
+//	<dir>/<20-digit base offset>.log        batches, verbatim after offset assignment
+//	<dir>/<20-digit base offset>.index      sparse offset index (8-byte entries)
+//	<dir>/<20-digit base offset>.timeindex  sparse time index (12-byte entries)
+//	<dir>/leader-epoch-checkpoint           leader epoch -> start offset (KIP-101)
+//
+// Batches stay bytes: Append validates the header and CRC, rewrites the base
+// offset and leader epoch in place (and, for LogAppendTime, the max timestamp
+// and CRC), and writes; records are decoded only by compaction and by
+// timestamp lookups. Reads never take the append lock.
+//
+// Durability follows Samsa's ARCHITECTURE: by default (Config.FsyncOnAck) an
+// Append returns once its batch is fsynced, and concurrent appenders share
+// fsyncs (group commit); otherwise Kafka's flush.messages / flush.ms apply.
+// A segment is fsynced, with its indexes, before the next one is created, so
+// only the last segment can hold a torn write: recovery truncates a bad tail
+// there and reports damage anywhere else as corruption, never serving it.
+//
+// Lock order (docs/locks.md): Log.maint, then Log.mu, then flusher.mu.
+package log
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/samsa-io/samsa/internal/record"
+	"github.com/samsa-io/samsa/internal/vfs"
+)
+
+// Errors returned by the log; the API layer maps them to Kafka codes.
+var (
+	// ErrOffsetOutOfRange: a read below the log start or past the log end
+	// (OFFSET_OUT_OF_RANGE).
+	ErrOffsetOutOfRange = errors.New("log: offset out of range")
+	// ErrMessageTooLarge: a batch over max.message.bytes (MESSAGE_TOO_LARGE).
+	ErrMessageTooLarge = errors.New("log: batch larger than max.message.bytes")
+	// ErrCorrupt: damaged data on disk (KAFKA_STORAGE_ERROR).
+	ErrCorrupt = errors.New("log: corrupt data")
+	// ErrFailed: an earlier write or fsync failed; the log accepts no more
+	// writes until it is reopened (KAFKA_STORAGE_ERROR).
+	ErrFailed = errors.New("log: failed after an I/O error")
+	// ErrOffsetOrder: a replica append whose offsets go backwards.
+	ErrOffsetOrder = errors.New("log: batch offsets not above the log end")
+	// ErrClosed: the log was closed.
+	ErrClosed = errors.New("log: closed")
+)
+
+// Options are what Open needs besides the directory.
+type Options struct {
+	Config Config
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// RecoveryPoint is the offset below which the log was known durable
+	// (recovery-point-offset-checkpoint): recovery rescans from the segment
+	// holding it. Zero rescans everything.
+	RecoveryPoint int64
+	// LogStartOffset is the checkpointed log start (log-start-offset-checkpoint).
+	LogStartOffset int64
+	// CleanerOffset is the checkpointed first dirty offset for compaction
+	// (cleaner-offset-checkpoint).
+	CleanerOffset int64
+}
+
+// Log is one partition's log. Its methods are safe for concurrent use.
+type Log struct {
+	fs  vfs.FS
+	dir string
+	now func() time.Time
+	cfg atomic.Pointer[Config]
+
+	// mu is the append lock. It guards appends, changes to the segment list
+	// and the epoch cache; reads take no lock.
+	mu       sync.Mutex
+	segs     atomic.Pointer[[]*segment] // ascending base offsets; last is active
+	leo      atomic.Int64               // log end offset
+	logStart atomic.Int64
+	epochs   *epochCache
+	dirDirty atomic.Bool // a segment file was created since the last SyncDir
+	failed   atomic.Pointer[error]
+	closed   bool
+
+	// maint serializes maintenance that restructures sealed segments:
+	// retention, DeleteRecords, truncation, compaction.
+	maint         sync.Mutex
+	cleanerOffset atomic.Int64
+
+	flush flusher
+}
+
+// AppendResult describes an appended batch.
+type AppendResult struct {
+	BaseOffset, LastOffset int64
+	// LogAppendTime is the broker timestamp stamped on the batch, or -1.
+	LogAppendTime  int64
+	LogStartOffset int64
+}
+
+// Config returns the log's current configuration.
+func (l *Log) Config() Config { return *l.cfg.Load() }
+
+// SetConfig changes the configuration of the live log (a topic config
+// alter). New values apply to the next append, read and maintenance pass.
+func (l *Log) SetConfig(c Config) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	l.cfg.Store(&c)
+	return nil
+}
+
+func (l *Log) segments() []*segment { return *l.segs.Load() }
+
+func (l *Log) active() *segment {
+	s := l.segments()
+	return s[len(s)-1]
+}
+
+func (l *Log) setSegments(s []*segment) { l.segs.Store(&s) }
+
+// Dir is the log's directory.
+func (l *Log) Dir() string { return l.dir }
+
+// LogEndOffset is the offset the next appended record will get.
+func (l *Log) LogEndOffset() int64 { return l.leo.Load() }
+
+// LogStartOffset is the first offset still readable.
+func (l *Log) LogStartOffset() int64 { return l.logStart.Load() }
+
+// RecoveryPoint is the offset below which everything is durable; the log
+// directory checkpoints it.
+func (l *Log) RecoveryPoint() int64 { return l.flush.durableOffset() }
+
+// CleanerOffset is compaction's first dirty offset; the log directory
+// checkpoints it.
+func (l *Log) CleanerOffset() int64 { return l.cleanerOffset.Load() }
+
+// Size is the total size of the log's segment files.
+func (l *Log) Size() int64 {
+	var n int64
+	for _, s := range l.segments() {
+		n += s.size.Load()
+	}
+	return n
+}
+
+// SegmentBases lists the base offsets of the segments, oldest first.
+func (l *Log) SegmentBases() []int64 {
+	segs := l.segments()
+	bases := make([]int64, len(segs))
+	for i, s := range segs {
+		bases[i] = s.base
+	}
+	return bases
+}
+
+func (l *Log) failure() error {
+	if p := l.failed.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *p)
+	}
+	return nil
+}
+
+// fail records the first I/O error on the write path. After a failed write
+// or fsync the page cache and the file may disagree (an fsync error can drop
+// dirty pages), so the log stops taking writes instead of retrying.
+func (l *Log) fail(err error) error {
+	l.failed.CompareAndSwap(nil, &err)
+	return l.failure()
+}
+
+// Append validates batch, assigns it the next offsets and leaderEpoch, and
+// writes it. The batch's bytes are rewritten in place. With FsyncOnAck the
+// call returns once the batch is durable.
+func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
+	res := AppendResult{LogAppendTime: -1}
+	h, err := record.Validate(batch)
+	if err != nil {
+		return res, err
+	}
+	cfg := l.cfg.Load()
+	if len(batch) > cfg.MaxMessageBytes {
+		return res, fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(batch), cfg.MaxMessageBytes)
+	}
+	l.mu.Lock()
+	if err := l.writable(); err != nil {
+		l.mu.Unlock()
+		return res, err
+	}
+	h.BaseOffset = l.leo.Load()
+	h.PartitionLeaderEpoch = leaderEpoch
+	record.SetBaseOffset(batch, h.BaseOffset)
+	record.SetPartitionLeaderEpoch(batch, leaderEpoch)
+	if cfg.LogAppendTime {
+		res.LogAppendTime = l.now().UnixMilli()
+		record.SetLogAppendTime(batch, res.LogAppendTime)
+		h.MaxTimestamp = res.LogAppendTime
+	}
+	err = l.appendLocked(batch, &h, leaderEpoch, cfg)
+	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
+	l.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	return res, l.afterAppend(h.NextOffset(), cfg)
+}
+
+// AppendReplica appends a batch fetched from the partition leader, keeping
+// its offsets and leader epoch. Its base offset must be at or past the log
+// end (a compacted leader may leave gaps).
+func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
+	res := AppendResult{LogAppendTime: -1}
+	h, err := record.Validate(batch)
+	if err != nil {
+		return res, err
+	}
+	cfg := l.cfg.Load()
+	l.mu.Lock()
+	if err := l.writable(); err != nil {
+		l.mu.Unlock()
+		return res, err
+	}
+	if h.BaseOffset < l.leo.Load() {
+		l.mu.Unlock()
+		return res, fmt.Errorf("%w: base offset %d, log end %d", ErrOffsetOrder, h.BaseOffset, l.leo.Load())
+	}
+	err = l.appendLocked(batch, &h, h.PartitionLeaderEpoch, cfg)
+	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
+	l.mu.Unlock()
+	if err != nil {
+		return res, err
+	}
+	return res, l.afterAppend(h.NextOffset(), cfg)
+}
+
+func (l *Log) writable() error {
+	if l.closed {
+		return ErrClosed
+	}
+	return l.failure()
+}
+
+// appendLocked rolls if needed, records a new leader epoch, and writes.
+func (l *Log) appendLocked(batch []byte, h *record.Header, epoch int32, cfg *Config) error {
+	seg := l.active()
+	if !seg.fits(len(batch), h.LastOffset(), cfg) || l.tooOld(seg, cfg) {
+		var err error
+		if seg, err = l.roll(h.BaseOffset); err != nil {
+			return l.fail(err)
+		}
+	}
+	if _, err := l.epochs.assign(epoch, h.BaseOffset); err != nil {
+		return l.fail(err)
+	}
+	if seg.empty() {
+		seg.created = l.now() // segment.ms counts from the first batch
+	}
+	if err := seg.append(batch, h, cfg.IndexIntervalBytes); err != nil {
+		return l.fail(err)
+	}
+	l.leo.Store(h.NextOffset())
+	return nil
+}
+
+func (l *Log) tooOld(s *segment, cfg *Config) bool {
+	return !s.empty() && l.now().Sub(s.created) >= cfg.SegmentAge
+}
+
+// roll seals the active segment and starts a new one at base. An empty
+// active segment is replaced instead (a replica append past a gap).
+func (l *Log) roll(base int64) (*segment, error) {
+	segs := l.segments()
+	old := segs[len(segs)-1]
+	if old.empty() {
+		if old.base == base {
+			return old, nil
+		}
+		if err := old.remove(); err != nil {
+			return nil, err
+		}
+		segs = segs[:len(segs)-1]
+	} else if err := old.seal(); err != nil {
+		return nil, err
+	}
+	seg, err := createSegment(l.fs, l.dir, base, l.now())
+	if err != nil {
+		return nil, err
+	}
+	l.dirDirty.Store(true)
+	l.setSegments(append(segs[:len(segs):len(segs)], seg))
+	return seg, nil
+}
+
+// afterAppend applies the durability policy to an append ending at next.
+func (l *Log) afterAppend(next int64, cfg *Config) error {
+	if cfg.FsyncOnAck {
+		return l.Sync(next)
+	}
+	if cfg.FlushMessages > 0 && next-l.flush.durableOffset() >= cfg.FlushMessages {
+		return l.Sync(next)
+	}
+	return nil
+}
+
+// MaybeFlush applies flush.ms in page-cache mode: it fsyncs when unflushed
+// data has waited FlushInterval since the last flush. A scheduler calls it
+// periodically.
+func (l *Log) MaybeFlush() error {
+	cfg := l.cfg.Load()
+	if cfg.FsyncOnAck || cfg.FlushInterval < 0 {
+		return nil
+	}
+	leo := l.leo.Load()
+	if leo <= l.flush.durableOffset() || l.now().Sub(l.flush.lastFlushTime()) < cfg.FlushInterval {
+		return nil
+	}
+	return l.Sync(leo)
+}
+
+// Read returns whole batches starting with the one holding offset, up to
+// maxBytes in total, with base offsets below upTo (the high watermark; a
+// negative upTo means the log end). With minOne the first batch is returned
+// even when it alone exceeds maxBytes (KIP-74). Reading at the log end
+// returns no data; below the log start or past the end, ErrOffsetOutOfRange.
+func (l *Log) Read(offset int64, maxBytes int, upTo int64, minOne bool) ([]byte, error) {
+	verify := l.cfg.Load().VerifyOnRead
+	for {
+		leo := l.leo.Load()
+		if offset < l.logStart.Load() || offset > leo {
+			return nil, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, l.logStart.Load(), leo)
+		}
+		if upTo < 0 || upTo > leo {
+			upTo = leo
+		}
+		data, retry, err := l.readOnce(offset, maxBytes, upTo, minOne, verify)
+		if !retry {
+			return data, err
+		}
+	}
+}
+
+// readOnce reads from one snapshot of the segment list; retry is set when a
+// segment was removed under it.
+func (l *Log) readOnce(offset int64, maxBytes int, upTo int64, minOne, verify bool) (data []byte, retry bool, err error) {
+	segs := l.segments()
+	for i := floorSegment(segs, offset); i < len(segs); i++ {
+		s := segs[i]
+		if !s.acquire() {
+			return nil, true, nil
+		}
+		pos, h, ok, err := s.find(offset)
+		if ok {
+			data, err = s.readBatches(pos, &h, maxBytes, upTo, minOne, verify)
+		}
+		s.release()
+		if ok || err != nil {
+			return data, false, err
+		}
+	}
+	return nil, false, nil
+}
+
+// floorSegment is the index of the last segment whose base is at most
+// offset, or 0.
+func floorSegment(segs []*segment, offset int64) int {
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > offset })
+	return max(i-1, 0)
+}
+
+// EndOffsetForEpoch answers OffsetForLeaderEpoch: the largest epoch not
+// above the requested one, and the offset where it ended.
+func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.epochs.endOffsetFor(epoch, l.leo.Load())
+}
+
+// Epochs returns the leader epoch cache's entries.
+func (l *Log) Epochs() []EpochEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.epochs.snapshot()
+}
+
+// Close fsyncs the log, writes the active segment's indexes and closes its
+// files. The caller then checkpoints RecoveryPoint.
+func (l *Log) Close() error {
+	l.maint.Lock()
+	defer l.maint.Unlock()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	err := l.failure()
+	if err == nil {
+		err = l.Sync(l.leo.Load())
+	}
+	if err == nil {
+		err = l.active().writeIndexes()
+	}
+	for _, s := range l.segments() {
+		s.release()
+	}
+	return err
+}

@@ -1,0 +1,279 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/samsa-io/samsa/internal/record"
+	"github.com/samsa-io/samsa/internal/vfs"
+)
+
+// segment is one <base>.log file and its indexes. One appender (holding the
+// log's append lock) writes it; any number of readers read it without locks,
+// up to the published size. A segment is reference counted so that a reader
+// can finish with a segment that retention or compaction has just removed:
+// the files are unlinked at once, the handle is closed on the last release.
+type segment struct {
+	fs      vfs.FS
+	dir     string
+	base    int64
+	file    vfs.File
+	created time.Time // when the first batch arrived (segment.ms); append lock
+
+	size        atomic.Int64 // bytes readers may read
+	next        atomic.Int64 // offset after the last batch; base when empty
+	maxTs       atomic.Int64 // largest batch max timestamp; -1 when empty
+	maxTsOffset atomic.Int64 // last offset of the batch that set maxTs
+	synced      atomic.Int64 // bytes known durable
+
+	offIdx  entries[offsetEntry]
+	timeIdx entries[timeEntry]
+
+	// Appender-only state.
+	sinceIndex int64 // log bytes since the last index entry
+
+	refs atomic.Int32 // the log's reference plus one per reader
+}
+
+func newSegment(fsys vfs.FS, dir string, base int64, f vfs.File, created time.Time) *segment {
+	s := &segment{fs: fsys, dir: dir, base: base, file: f, created: created}
+	s.next.Store(base)
+	s.maxTs.Store(-1)
+	s.maxTsOffset.Store(-1)
+	s.refs.Store(1)
+	return s
+}
+
+// createSegment creates an empty segment, replacing stale files of the same
+// base (left by a truncation, say).
+func createSegment(fsys vfs.FS, dir string, base int64, now time.Time) (*segment, error) {
+	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
+		if err := fsys.Remove(segmentName(dir, base, suffix)); err != nil && !vfs.IsNotExist(err) {
+			return nil, err
+		}
+	}
+	f, err := fsys.Create(segmentName(dir, base, logSuffix))
+	if err != nil {
+		return nil, err
+	}
+	return newSegment(fsys, dir, base, f, now), nil
+}
+
+func (s *segment) acquire() bool {
+	for {
+		n := s.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (s *segment) release() {
+	if s.refs.Add(-1) == 0 {
+		s.file.Close()
+	}
+}
+
+// remove unlinks the segment's files; open readers keep their handle.
+func (s *segment) remove() error {
+	var first error
+	for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		if err := s.fs.Remove(segmentName(s.dir, s.base, suffix)); err != nil && !vfs.IsNotExist(err) && first == nil {
+			first = err
+		}
+	}
+	s.release()
+	return first
+}
+
+// empty reports whether the segment holds no batch.
+func (s *segment) empty() bool { return s.size.Load() == 0 }
+
+// fits reports whether a batch of n bytes ending at lastOffset can go into
+// this segment without breaking segment.bytes, the index size limit, or the
+// 32-bit relative offsets of index entries.
+func (s *segment) fits(n int, lastOffset int64, cfg *Config) bool {
+	if s.empty() {
+		_, ok := relOffset(s.base, lastOffset)
+		return ok
+	}
+	if s.size.Load()+int64(n) > cfg.SegmentBytes {
+		return false
+	}
+	if _, ok := relOffset(s.base, lastOffset); !ok {
+		return false
+	}
+	return len(s.offIdx.load()) < cfg.SegmentIndexBytes/offsetEntrySize &&
+		len(s.timeIdx.load()) < cfg.SegmentIndexBytes/timeEntrySize
+}
+
+// append writes one batch at the end and indexes it. The caller holds the
+// log's append lock and has checked fits.
+func (s *segment) append(batch []byte, h *record.Header, interval int) error {
+	pos := s.size.Load()
+	// WriteAt, not Write: after recovery or truncation shortened the file,
+	// a handle's own write position may point past the end.
+	if n, err := s.file.WriteAt(batch, pos); err != nil {
+		if n > 0 {
+			// Leave no partial batch behind for later appends to follow.
+			if terr := s.file.Truncate(pos); terr != nil {
+				return fmt.Errorf("%w (and truncating the partial write: %v)", err, terr)
+			}
+		}
+		return err
+	}
+	s.indexBatch(pos, h, interval)
+	s.size.Store(pos + int64(len(batch)))
+	return nil
+}
+
+// indexBatch updates the in-memory indexes and statistics for a batch at pos.
+func (s *segment) indexBatch(pos int64, h *record.Header, interval int) {
+	last := h.LastOffset()
+	if h.MaxTimestamp > s.maxTs.Load() {
+		s.maxTs.Store(h.MaxTimestamp)
+		s.maxTsOffset.Store(last)
+	}
+	if s.sinceIndex > int64(interval) {
+		rel, _ := relOffset(s.base, last)
+		s.offIdx.add(offsetEntry{rel: rel, pos: uint32(pos)})
+		s.maybeTimeEntry()
+		s.sinceIndex = 0
+	}
+	s.sinceIndex += int64(h.Size())
+	s.next.Store(last + 1)
+}
+
+// maybeTimeEntry appends a time entry for the current max timestamp if it is
+// newer than the last entry.
+func (s *segment) maybeTimeEntry() {
+	ts := s.maxTs.Load()
+	idx := s.timeIdx.load()
+	if ts < 0 || (len(idx) > 0 && idx[len(idx)-1].ts >= ts) {
+		return
+	}
+	rel, _ := relOffset(s.base, s.maxTsOffset.Load())
+	s.timeIdx.add(timeEntry{ts: ts, rel: rel})
+}
+
+// writeIndexes writes both index files whole and fsyncs them, after making
+// sure the time index ends with the segment's max timestamp.
+func (s *segment) writeIndexes() error {
+	s.maybeTimeEntry()
+	if err := writeFile(s.fs, segmentName(s.dir, s.base, indexSuffix), encodeOffsetIndex(s.offIdx.load())); err != nil {
+		return err
+	}
+	return writeFile(s.fs, segmentName(s.dir, s.base, timeIndexSuffix), encodeTimeIndex(s.timeIdx.load()))
+}
+
+// seal makes a segment that is about to stop being the active one durable:
+// its log bytes and its index files. After seal, nothing in it can be torn by
+// a crash, so recovery treats damage in a sealed segment as corruption.
+func (s *segment) seal() error {
+	if err := s.sync(); err != nil {
+		return err
+	}
+	return s.writeIndexes()
+}
+
+// sync fsyncs the log file if it has unsynced bytes.
+func (s *segment) sync() error {
+	size := s.size.Load()
+	if s.synced.Load() >= size {
+		return nil
+	}
+	if err := s.file.Sync(); err != nil {
+		return err
+	}
+	s.synced.Store(size)
+	return nil
+}
+
+// adopt takes the indexes and statistics of scratch, a rebuilt copy of
+// this segment's file.
+func (s *segment) adopt(scratch *segment) {
+	s.offIdx.set(scratch.offIdx.load())
+	s.timeIdx.set(scratch.timeIdx.load())
+	s.maxTs.Store(scratch.maxTs.Load())
+	s.maxTsOffset.Store(scratch.maxTsOffset.Load())
+	s.sinceIndex = scratch.sinceIndex
+	s.next.Store(scratch.next.Load())
+}
+
+// readHeader reads the batch header at pos.
+func (s *segment) readHeader(pos int64) (record.Header, error) {
+	var buf [record.HeaderSize]byte
+	if _, err := s.file.ReadAt(buf[:], pos); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return record.Header{}, fmt.Errorf("log: segment %d position %d: %w", s.base, pos, err)
+	}
+	h, err := record.ParseHeader(buf[:])
+	if err != nil {
+		return h, s.corrupt(pos, err)
+	}
+	return h, nil
+}
+
+// find returns the position and header of the first batch whose last offset
+// is at least offset, or ok=false if the segment has none.
+func (s *segment) find(offset int64) (pos int64, h record.Header, ok bool, err error) {
+	size := s.size.Load()
+	if offset < s.base {
+		offset = s.base
+	}
+	rel, fits := relOffset(s.base, offset)
+	if !fits {
+		return 0, h, false, nil
+	}
+	pos = lookupPos(s.offIdx.load(), rel)
+	prevNext := s.base
+	for pos < size {
+		h, err = s.readHeader(pos)
+		if err != nil {
+			if pos >= s.size.Load() {
+				return 0, h, false, nil // truncated under this read
+			}
+			return 0, h, false, err
+		}
+		if pos+int64(h.Size()) > size {
+			return 0, h, false, s.corrupt(pos, record.ErrShort)
+		}
+		if h.BaseOffset < prevNext || h.LastOffset() >= s.next.Load() {
+			return 0, h, false, s.corrupt(pos, fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
+		}
+		prevNext = h.NextOffset()
+		if h.LastOffset() >= offset {
+			return pos, h, true, nil
+		}
+		pos += int64(h.Size())
+	}
+	return 0, h, false, nil
+}
+
+// CorruptionError reports a damaged batch: where it is and what is wrong.
+type CorruptionError struct {
+	Segment  int64 // base offset of the segment
+	Position int64 // byte position of the batch in the segment
+	Err      error
+}
+
+func (e *CorruptionError) Error() string {
+	return fmt.Sprintf("log: corrupt batch in segment %020d at position %d: %v", e.Segment, e.Position, e.Err)
+}
+
+func (e *CorruptionError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrCorrupt) hold for every CorruptionError.
+func (e *CorruptionError) Is(target error) bool { return target == ErrCorrupt }
+
+func (s *segment) corrupt(pos int64, err error) error {
+	return &CorruptionError{Segment: s.base, Position: pos, Err: err}
+}

@@ -1,0 +1,102 @@
+package log
+
+import (
+	"sync"
+	"time"
+)
+
+// flusher implements group commit. Appenders that need durability call
+// Log.Sync with the offset they wait for. The first one in, if no fsync is
+// running, becomes the leader: it notes the log end, fsyncs, and on success
+// everything below that log end is durable. Appenders arriving meanwhile
+// wait; when the fsync ends, those it covered return and one of the rest
+// leads the next fsync, which covers all of them at once. One fsync thus
+// serves every append that was written before it began.
+type flusher struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	durable int64 // every offset below it is durable: the recovery point
+	running bool
+	last    time.Time // when the last fsync finished
+}
+
+func (f *flusher) init(durable int64, now time.Time) {
+	f.cond = sync.NewCond(&f.mu)
+	f.durable = durable
+	f.last = now
+}
+
+func (f *flusher) durableOffset() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.durable
+}
+
+func (f *flusher) lastFlushTime() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// lower moves the durable offset down after a truncation.
+func (f *flusher) lower(to int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.durable = min(f.durable, to)
+}
+
+// Sync returns once every offset below upTo (capped at the log end) is
+// durable, sharing fsyncs with concurrent callers.
+func (l *Log) Sync(upTo int64) error {
+	f := &l.flush
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.durable < min(upTo, l.leo.Load()) {
+		if err := l.failure(); err != nil {
+			return err
+		}
+		if f.running {
+			f.cond.Wait()
+			continue
+		}
+		f.running = true
+		f.mu.Unlock()
+		target, err := l.syncOnce()
+		f.mu.Lock()
+		f.running = false
+		f.cond.Broadcast()
+		if err != nil {
+			return l.fail(err)
+		}
+		f.durable = max(f.durable, target)
+		f.last = l.now()
+	}
+	return nil
+}
+
+// syncOnce fsyncs every segment with unsynced bytes, and the directory if a
+// segment was created, and returns the log end it covered.
+func (l *Log) syncOnce() (int64, error) {
+	l.mu.Lock()
+	target := l.leo.Load()
+	segs := l.segments()
+	dirDirty := l.dirDirty.Swap(false)
+	l.mu.Unlock()
+	for _, s := range segs {
+		if !s.acquire() {
+			continue // removed by retention or compaction: nothing to keep
+		}
+		err := s.sync()
+		s.release()
+		if err != nil {
+			return 0, err
+		}
+	}
+	if dirDirty {
+		if err := l.fs.SyncDir(l.dir); err != nil {
+			l.dirDirty.Store(true)
+			return 0, err
+		}
+	}
+	return target, nil
+}

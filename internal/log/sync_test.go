@@ -1,0 +1,137 @@
+package log
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/samsa-io/samsa/internal/vfs"
+)
+
+// countSyncs counts fsyncs of segment files on fsys, each taking delay.
+func countSyncs(fsys *vfs.MemFS, delay time.Duration) *atomic.Int64 {
+	var n atomic.Int64
+	fsys.SetInjector(func(op vfs.Op, p string) error {
+		if op == vfs.OpSync && strings.HasSuffix(p, logSuffix) {
+			n.Add(1)
+			time.Sleep(delay)
+		}
+		return nil
+	})
+	return &n
+}
+
+func TestGroupCommitSharesFsyncs(t *testing.T) {
+	fsys := vfs.NewMem()
+	cfg := DefaultConfig() // FsyncOnAck
+	l, _ := openLog(t, fsys, cfg, newClock())
+	defer l.Close()
+	syncs := countSyncs(fsys, time.Millisecond)
+	const writers, each = 8, 50
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				res, err := l.Append(valueBatch(t, 1, 1, 100), 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// Acknowledged means durable: the recovery point covers it.
+				if rp := l.RecoveryPoint(); rp <= res.LastOffset {
+					t.Errorf("append of %d returned with the recovery point at %d", res.LastOffset, rp)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := syncs.Load()
+	t.Logf("%d appends, %d fsyncs", writers*each, n)
+	if n == 0 || n > writers*each/2 {
+		t.Fatalf("%d fsyncs for %d appends: group commit is not sharing them", n, writers*each)
+	}
+}
+
+func TestFlushPolicies(t *testing.T) {
+	fsys := vfs.NewMem()
+	clk := newClock()
+	cfg := DefaultConfig()
+	cfg.FsyncOnAck = false
+	cfg.FlushMessages = 10
+	cfg.FlushInterval = time.Second
+	l, _ := openLog(t, fsys, cfg, clk)
+	defer l.Close()
+	syncs := countSyncs(fsys, 0)
+	for i := 0; i < 9; i++ {
+		mustAppend(t, l, valueBatch(t, 1, 1, 10))
+	}
+	if syncs.Load() != 0 || l.RecoveryPoint() != 0 {
+		t.Fatalf("page-cache mode synced early: %d fsyncs, recovery point %d", syncs.Load(), l.RecoveryPoint())
+	}
+	mustAppend(t, l, valueBatch(t, 1, 1, 10)) // the 10th unflushed record
+	if syncs.Load() != 1 || l.RecoveryPoint() != 10 {
+		t.Fatalf("flush.messages=10: %d fsyncs, recovery point %d", syncs.Load(), l.RecoveryPoint())
+	}
+	mustAppend(t, l, valueBatch(t, 1, 3, 10))
+	if err := l.MaybeFlush(); err != nil || syncs.Load() != 1 {
+		t.Fatalf("flush.ms flushed before its time: %d fsyncs, %v", syncs.Load(), err)
+	}
+	clk.Advance(time.Second)
+	if err := l.MaybeFlush(); err != nil || syncs.Load() != 2 || l.RecoveryPoint() != 13 {
+		t.Fatalf("flush.ms: %d fsyncs, recovery point %d, %v", syncs.Load(), l.RecoveryPoint(), err)
+	}
+	clk.Advance(time.Hour)
+	if err := l.MaybeFlush(); err != nil || syncs.Load() != 2 {
+		t.Fatalf("nothing unflushed, yet %d fsyncs, %v", syncs.Load(), err)
+	}
+}
+
+func TestIOErrorsFailTheLog(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		op   vfs.Op
+		errf func() error
+		want error
+	}{
+		{"EIO on fsync", vfs.OpSync, vfs.ErrEIO, syscall.EIO},
+		{"ENOSPC on write", vfs.OpWrite, vfs.ErrENOSPC, syscall.ENOSPC},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := vfs.NewMem()
+			l, _ := openLog(t, fsys, DefaultConfig(), newClock())
+			for i := 0; i < 5; i++ {
+				mustAppend(t, l, valueBatch(t, 1, 2, 10))
+			}
+			fsys.SetInjector(vfs.FailNth(tc.op, 1, tc.errf()))
+			_, err := l.Append(valueBatch(t, 1, 2, 10), 0)
+			if !errors.Is(err, tc.want) || !errors.Is(err, ErrFailed) {
+				t.Fatalf("append: %v, want %v and ErrFailed", err, tc.want)
+			}
+			fsys.SetInjector(nil)
+			// Failed for good: no retry after an fsync error (the page cache
+			// may have dropped the dirty pages).
+			if _, err := l.Append(valueBatch(t, 1, 2, 10), 0); !errors.Is(err, ErrFailed) {
+				t.Fatalf("append after the failure: %v, want ErrFailed", err)
+			}
+			if err := l.Sync(l.LogEndOffset()); !errors.Is(err, ErrFailed) && l.RecoveryPoint() < l.LogEndOffset() {
+				t.Fatalf("sync after the failure: %v", err)
+			}
+			// What was acknowledged is still readable, now and after a crash.
+			if got := readRecords(t, l); len(got) < 10 {
+				t.Fatalf("read %d records after the failure, want 10+", len(got))
+			}
+			fsys.Crash()
+			l2, rep := openLog(t, fsys, DefaultConfig(), newClock())
+			defer l2.Close()
+			if got := readRecords(t, l2); len(got) != 10 || rep.BelowRecoveryPoint {
+				t.Fatalf("after restart %d records (want the 10 acknowledged), report %+v", len(got), rep)
+			}
+		})
+	}
+}
