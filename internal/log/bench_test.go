@@ -25,6 +25,8 @@ var batchSizes = []struct {
 	{"1MiB", 1024},
 }
 
+var retentionBytes int64 = 768 << 20
+
 func benchDir(b *testing.B) string {
 	if d := os.Getenv("SAMSA_BENCH_DIR"); d != "" {
 		dir, err := os.MkdirTemp(d, "samsa-bench-")
@@ -41,7 +43,7 @@ func benchLog(b *testing.B, fsync bool) *Log {
 	cfg := DefaultConfig()
 	cfg.FsyncOnAck = fsync
 	cfg.SegmentBytes = 256 << 20
-	cfg.RetentionBytes = 768 << 20
+	cfg.RetentionBytes = retentionBytes
 	cfg.MaxMessageBytes = 2 << 20
 	l, _, err := Open(vfs.OS, benchDir(b)+"/bench-0", Options{Config: cfg})
 	if err != nil {
@@ -115,6 +117,10 @@ func BenchmarkAppendGroupCommit(b *testing.B) {
 				}(batches[w])
 			}
 			wg.Wait()
+			b.StopTimer()
+			l.flush.mu.Lock()
+			b.ReportMetric(float64(b.N)/float64(max(l.flush.fsyncs, 1)), "appends/fsync")
+			l.flush.mu.Unlock()
 		})
 	}
 }
