@@ -245,7 +245,7 @@ func (l *Log) writeCleaned(group []*segment, f *filter) (*segment, error) {
 		return nil, l.fail(err)
 	}
 	out := newSegment(l.fs, l.dir, base, file, group[0].created)
-	interval := l.cfg.Load().IndexIntervalBytes
+	cfg := l.cfg.Load()
 	for _, s := range group {
 		err := s.forEachBatch(func(batch []byte, h *record.Header) error {
 			kept, err := f.apply(batch, h)
@@ -256,12 +256,16 @@ func (l *Log) writeCleaned(group []*segment, f *filter) (*segment, error) {
 			if err != nil {
 				return err
 			}
-			return out.append(kept, &kh, interval)
+			return out.append(kept, &kh, cfg)
 		})
 		if err != nil {
 			out.release()
 			return nil, err
 		}
+	}
+	if err := out.unreserve(); err != nil {
+		out.release()
+		return nil, l.fail(err)
 	}
 	if err := out.sync(); err != nil {
 		out.release()

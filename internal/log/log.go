@@ -260,7 +260,7 @@ func (l *Log) appendLocked(batch []byte, h *record.Header, epoch int32, cfg *Con
 	if seg.empty() {
 		seg.created = l.now() // segment.ms counts from the first batch
 	}
-	if err := seg.append(batch, h, cfg.IndexIntervalBytes); err != nil {
+	if err := seg.append(batch, h, cfg); err != nil {
 		return l.fail(err)
 	}
 	l.leo.Store(h.NextOffset())
@@ -402,6 +402,9 @@ func (l *Log) Close() error {
 	err := l.failure()
 	if err == nil {
 		err = l.Sync(l.leo.Load())
+	}
+	if err == nil {
+		err = l.active().unreserve()
 	}
 	if err == nil {
 		err = l.active().writeIndexes()

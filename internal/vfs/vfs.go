@@ -26,6 +26,11 @@ type File interface {
 	Truncate(size int64) error
 	// Size returns the file's current size.
 	Size() (int64, error)
+	// Allocate reserves disk space for [off, off+n) without changing the
+	// file's size, so later writes there need no block allocation. It is a
+	// hint: where the file system cannot, it does nothing. Truncate to the
+	// current size gives back what lies past the end.
+	Allocate(off, n int64) error
 }
 
 // FS is a file system. Paths use forward slashes, as with path/filepath on
