@@ -8,8 +8,9 @@ import (
 	"github.com/samsa-io/samsa/internal/vfs"
 )
 
-func TestDirCheckpointsAcrossRestarts(t *testing.T) {
-	fsys := vfs.NewMem()
+// openTestDir opens a log directory of 1000-byte segments on fsys.
+func openTestDir(t *testing.T, fsys vfs.FS) (*Dir, DirOptions) {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.SegmentBytes = 1000
 	opts := DirOptions{Config: func(TopicPartition) Config { return cfg }}
@@ -17,6 +18,12 @@ func TestDirCheckpointsAcrossRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d, opts
+}
+
+func TestDirCheckpointsAcrossRestarts(t *testing.T) {
+	fsys := vfs.NewMem()
+	d, opts := openTestDir(t, fsys)
 	tps := []TopicPartition{{"orders", 0}, {"orders", 1}, {"my-topic", 12}}
 	for i, tp := range tps {
 		l, err := d.Create(tp)
@@ -67,10 +74,7 @@ func TestDirCheckpointsAcrossRestarts(t *testing.T) {
 
 func TestDirIsolatesACorruptPartition(t *testing.T) {
 	fsys := vfs.NewMem()
-	cfg := DefaultConfig()
-	cfg.SegmentBytes = 1000
-	opts := DirOptions{Config: func(TopicPartition) Config { return cfg }}
-	d, _, _ := OpenDir(fsys, "data", opts)
+	d, opts := openTestDir(t, fsys)
 	good, bad := TopicPartition{"good", 0}, TopicPartition{"bad", 0}
 	for _, tp := range []TopicPartition{good, bad} {
 		l, _ := d.Create(tp)

@@ -168,6 +168,12 @@ func gzipAppend(dst, src []byte) ([]byte, error) {
 		zw.Reset(io.Discard)
 		gzipWriters.Put(zw)
 	}()
+	return compressInto(zw, w, dst, src)
+}
+
+// compressInto writes src through zw, a compressor writing to w (which
+// appends to dst), and returns the result.
+func compressInto(zw io.WriteCloser, w *appendWriter, dst, src []byte) ([]byte, error) {
 	if _, err := zw.Write(src); err != nil {
 		return dst, err
 	}
@@ -270,13 +276,7 @@ func lz4Append(dst, src []byte) ([]byte, error) {
 		zw.Reset(nil)
 		lz4Writers.Put(zw)
 	}()
-	if _, err := zw.Write(src); err != nil {
-		return dst, err
-	}
-	if err := zw.Close(); err != nil {
-		return dst, err
-	}
-	return w.b, nil
+	return compressInto(zw, w, dst, src)
 }
 
 // ---- zstd (frames are measured in zstd.go) ----
