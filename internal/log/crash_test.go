@@ -208,3 +208,35 @@ func TestCrashDuringConcurrentAppends(t *testing.T) {
 	}
 	t.Logf("%d acknowledged appends checked after %d power cuts", totalAcked, seeds)
 }
+
+// TestPageCacheModeSurvivesProcessDeath: in page-cache mode nothing is
+// fsynced, but every append reached the operating system, so a process
+// that dies without closing the log (kill -9; no power cut) loses nothing.
+func TestPageCacheModeSurvivesProcessDeath(t *testing.T) {
+	fsys := vfs.NewMem()
+	boot := &bootFS{FS: fsys}
+	cfg := testConfig()
+	cfg.FsyncOnAck = false
+	l, _ := openLog(t, boot, cfg, newClock())
+	var want [][]byte
+	for i := 0; i < 40; i++ {
+		b := valueBatch(t, int64(i), 1+i%4, 50)
+		mustAppend(t, l, b)
+		want = append(want, b)
+	}
+	if l.RecoveryPoint() != 0 {
+		t.Fatalf("page-cache mode fsynced: recovery point %d", l.RecoveryPoint())
+	}
+	boot.dead.Store(true) // the process is gone; the OS (fsys) is not
+	l2, rep := openLog(t, fsys, cfg, newClock())
+	defer l2.Close()
+	got := readBatches(t, l2)
+	if len(got) != len(want) || rep.TruncatedAt != -1 {
+		t.Fatalf("%d of %d batches after the process died (report %+v)", len(got), len(want), rep)
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("batch %d changed", i)
+		}
+	}
+}
