@@ -27,22 +27,27 @@ func (l *Log) truncateToLocked(offset int64) error {
 	for i > 0 && segs[i].base == offset {
 		i-- // the whole segment goes; cut the previous one at its end
 	}
-	keep, err := l.cutSegment(segs[i], offset)
-	if err != nil {
-		return l.fail(err)
-	}
+	// Whole segments go first, durably, then the cut: a crash in between
+	// leaves a shorter log, never the removed tail behind a gap.
+	l.setSegments(segs[: i+1 : i+1])
 	for _, s := range segs[i+1:] {
 		if err := s.remove(); err != nil {
 			return l.fail(err)
 		}
 	}
-	l.setSegments(segs[: i+1 : i+1])
+	if err := l.syncDirLocked(); err != nil {
+		return err
+	}
+	keep, err := l.cutSegment(segs[i], offset)
+	if err != nil {
+		return l.fail(err)
+	}
 	l.leo.Store(keep)
 	l.flush.lower(keep)
 	if err := l.epochs.truncateFromEnd(keep); err != nil {
 		return l.fail(err)
 	}
-	return l.syncDirLocked()
+	return l.syncDirLocked() // the cut segment's index files are gone
 }
 
 // cutSegment truncates s before the batch holding offset (or at its end)

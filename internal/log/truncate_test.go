@@ -1,6 +1,7 @@
 package log
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -159,5 +160,55 @@ func TestReadsDuringTruncation(t *testing.T) {
 	wg.Wait()
 	if reads.Load() == 0 {
 		t.Fatal("no reads ran")
+	}
+}
+
+// TestTruncationIsCrashSafe cuts the power at each file-system operation of
+// a truncation in turn: the reopened log must be a prefix of the original,
+// byte for byte, at least as long as the truncation point, with no epoch
+// past its end.
+func TestTruncationIsCrashSafe(t *testing.T) {
+	for k := 1; ; k++ {
+		fsys := vfs.NewMem()
+		boot := &bootFS{FS: fsys}
+		l := truncFixture(t, boot)
+		before := readBatches(t, l)
+		calls := 0
+		fsys.SetInjector(func(op vfs.Op, p string) error {
+			if op == vfs.OpRead || op == vfs.OpStat {
+				return nil
+			}
+			if calls++; calls == k {
+				boot.dead.Store(true)
+				fsys.Crash()
+				return errPowerCut
+			}
+			return nil
+		})
+		err := l.TruncateTo(13)
+		fsys.SetInjector(nil)
+		if calls < k {
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("cut the power at each of %d operations of a truncation", k-1)
+			return
+		}
+		l2, rep := openLog(t, fsys, l.Config(), newClock())
+		got := readBatches(t, l2)
+		if l2.LogEndOffset() < 12 {
+			t.Fatalf("crash at op %d: log end %d below the truncation point (report %+v)", k, l2.LogEndOffset(), rep)
+		}
+		for i, b := range got {
+			if !bytes.Equal(b, before[i]) {
+				t.Fatalf("crash at op %d: batch %d differs from the original", k, i)
+			}
+		}
+		for _, e := range l2.Epochs() {
+			if e.StartOffset >= l2.LogEndOffset() {
+				t.Fatalf("crash at op %d: epoch %v past the log end %d", k, e, l2.LogEndOffset())
+			}
+		}
+		l2.Close()
 	}
 }
