@@ -83,7 +83,7 @@ type Log struct {
 	epochs   *epochCache
 	dirDirty atomic.Bool // a segment file was created since the last SyncDir
 	failed   atomic.Pointer[error]
-	closed   bool
+	closed   atomic.Bool
 
 	// maint serializes maintenance that restructures sealed segments:
 	// retention, DeleteRecords, truncation, compaction.
@@ -239,7 +239,7 @@ func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
 }
 
 func (l *Log) writable() error {
-	if l.closed {
+	if l.closed.Load() {
 		return ErrClosed
 	}
 	return l.failure()
@@ -338,8 +338,17 @@ func (l *Log) Read(offset int64, maxBytes int, upTo int64, minOne bool) ([]byte,
 			upTo = leo
 		}
 		data, retry, err := l.readOnce(offset, maxBytes, upTo, minOne, verify)
+		if offset < l.logStart.Load() {
+			// Retention or DeleteRecords moved the start during the read
+			// (the start moves before segments go), so do not serve later
+			// data in place of what was deleted.
+			return nil, fmt.Errorf("%w: %d below the log start %d", ErrOffsetOutOfRange, offset, l.logStart.Load())
+		}
 		if !retry {
 			return data, err
+		}
+		if l.closed.Load() {
+			return nil, ErrClosed // its segments stay listed but released
 		}
 	}
 }
@@ -393,11 +402,10 @@ func (l *Log) Close() error {
 	l.maint.Lock()
 	defer l.maint.Unlock()
 	l.mu.Lock()
-	if l.closed {
+	if l.closed.Swap(true) {
 		l.mu.Unlock()
 		return nil
 	}
-	l.closed = true
 	l.mu.Unlock()
 	err := l.failure()
 	if err == nil {

@@ -15,6 +15,7 @@ func (s *segment) readBatches(pos int64, first *record.Header, maxBytes int, upT
 	if first.BaseOffset >= upTo {
 		return nil, nil
 	}
+	cuts := s.cuts.Load()
 	size := s.size.Load()
 	want := min(int64(maxBytes), size-pos)
 	if fsize := int64(first.Size()); fsize > want {
@@ -30,7 +31,7 @@ func (s *segment) readBatches(pos int64, first *record.Header, maxBytes int, upT
 	}
 	// A short read means a follower truncated the segment under this read
 	// (above the high watermark); the whole batches read are still good.
-	n, err := s.completeBatches(buf[:got], pos, upTo, verify)
+	n, err := s.completeBatches(buf[:got], pos, upTo, verify, cuts)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,9 @@ func (s *segment) readBatches(pos int64, first *record.Header, maxBytes int, upT
 
 // completeBatches walks the batches in buf (read from pos) and returns the
 // length of the prefix made of whole batches with base offsets below upTo.
-func (s *segment) completeBatches(buf []byte, pos int64, upTo int64, verify bool) (int, error) {
+// A truncation since cuts was loaded ends the walk instead of reporting
+// corruption: the bytes past the cut were read before it.
+func (s *segment) completeBatches(buf []byte, pos int64, upTo int64, verify bool, cuts int64) (int, error) {
 	n := 0
 	prevNext := int64(-1)
 	for n < len(buf) {
@@ -55,6 +58,9 @@ func (s *segment) completeBatches(buf []byte, pos int64, upTo int64, verify bool
 		// and stay inside the segment (next is published before size, so
 		// every batch within the size read ends below it).
 		if h.BaseOffset < prevNext || h.LastOffset() >= s.next.Load() {
+			if s.cuts.Load() != cuts {
+				break
+			}
 			return 0, s.corrupt(pos+int64(n), fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
 		}
 		prevNext = h.NextOffset()

@@ -169,6 +169,9 @@ func (l *Log) rescan(s *segment, last bool, recoveryPoint int64, rep *RecoveryRe
 		if err := s.file.Truncate(validEnd); err != nil {
 			return err
 		}
+		if err := s.file.Sync(); err != nil { // durable even when cut to zero
+			return err
+		}
 		rep.TruncatedBytes = fileSize - validEnd
 		rep.TruncatedAt = s.next.Load()
 		rep.Reason = problem
@@ -296,7 +299,7 @@ func (l *Log) finishOpen(opts Options, rep *RecoveryReport) error {
 	l.dirDirty.Store(true)
 	// Rescanned segments start with nothing marked synced: what they hold may
 	// sit only in the page cache after a process crash.
-	if _, err := l.syncOnce(); err != nil {
+	if _, _, err := l.syncOnce(); err != nil {
 		return err
 	}
 	l.flush.durable = l.leo.Load()

@@ -12,6 +12,9 @@ import (
 func (l *Log) EnforceRetention() (int, error) {
 	l.maint.Lock()
 	defer l.maint.Unlock()
+	if err := l.writable(); err != nil {
+		return 0, err
+	}
 	cfg := l.cfg.Load()
 	segs := l.segments()
 	n := l.belowLogStart(segs)
@@ -77,8 +80,10 @@ func (l *Log) deletePrefix(n int) error {
 	if n <= 0 {
 		return nil
 	}
-	l.setSegments(segs[n:])
+	// Raise the log start first: a read that passed the old one must not
+	// land on the next segment and get later data instead of an error.
 	l.logStart.Store(max(l.logStart.Load(), segs[n].base))
+	l.setSegments(segs[n:])
 	l.cleanerOffset.Store(max(l.cleanerOffset.Load(), l.logStart.Load()))
 	for _, s := range segs[:n] {
 		if err := s.remove(); err != nil {
@@ -99,6 +104,11 @@ func (l *Log) deletePrefix(n int) error {
 func (l *Log) DeleteRecordsBefore(offset int64) error {
 	l.maint.Lock()
 	l.mu.Lock()
+	if err := l.writable(); err != nil {
+		l.mu.Unlock()
+		l.maint.Unlock()
+		return err
+	}
 	if offset > l.leo.Load() || offset < 0 {
 		leo := l.leo.Load()
 		l.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +28,11 @@ type segment struct {
 	next        atomic.Int64 // offset after the last batch; base when empty
 	maxTs       atomic.Int64 // largest batch max timestamp; -1 when empty
 	maxTsOffset atomic.Int64 // last offset of the batch that set maxTs
-	synced      atomic.Int64 // bytes known durable
+	synced      atomic.Int64 // bytes known durable; written under syncMu
+	cuts        atomic.Int64 // truncations; written under syncMu
+	// syncMu orders fsync results against truncations: an fsync that a
+	// truncation overlapped must not mark the old, longer size synced.
+	syncMu sync.Mutex
 
 	offIdx  entries[offsetEntry]
 	timeIdx entries[timeEntry]
@@ -214,6 +219,7 @@ func (s *segment) seal() error {
 
 // sync fsyncs the log file if it has unsynced bytes.
 func (s *segment) sync() error {
+	cuts := s.cuts.Load()
 	size := s.size.Load()
 	if s.synced.Load() >= size {
 		return nil
@@ -221,8 +227,21 @@ func (s *segment) sync() error {
 	if err := s.file.Sync(); err != nil {
 		return err
 	}
-	s.synced.Store(size)
+	s.syncMu.Lock()
+	if s.cuts.Load() == cuts {
+		s.synced.Store(max(s.synced.Load(), size))
+	}
+	s.syncMu.Unlock()
 	return nil
+}
+
+// cut records a truncation to pos before it happens: readers and fsyncs in
+// flight learn that what they saw may be gone.
+func (s *segment) cut(pos int64) {
+	s.syncMu.Lock()
+	s.cuts.Add(1)
+	s.synced.Store(min(s.synced.Load(), pos))
+	s.syncMu.Unlock()
 }
 
 // adopt takes the indexes and statistics of scratch, a rebuilt copy of
@@ -263,6 +282,7 @@ func (s *segment) find(offset int64) (pos int64, h record.Header, ok bool, err e
 	if !fits {
 		return 0, h, false, nil
 	}
+	cuts := s.cuts.Load()
 	pos = lookupPos(s.offIdx.load(), rel)
 	prevNext := s.base
 	for pos < size {
@@ -277,6 +297,9 @@ func (s *segment) find(offset int64) (pos int64, h record.Header, ok bool, err e
 			return 0, h, false, s.corrupt(pos, record.ErrShort)
 		}
 		if h.BaseOffset < prevNext || h.LastOffset() >= s.next.Load() {
+			if s.cuts.Load() != cuts {
+				return 0, h, false, nil // truncated under this read
+			}
 			return 0, h, false, s.corrupt(pos, fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
 		}
 		prevNext = h.NextOffset()

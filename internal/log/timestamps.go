@@ -16,23 +16,34 @@ var noOffset = TimestampOffset{Offset: -1, Timestamp: -1}
 // OffsetForTimestamp returns the first record at or after the log start
 // whose timestamp is at least ts (ListOffsets by timestamp). Segments and
 // batches are skipped by their max timestamps through the time index; only
-// the one batch that holds the answer is decoded.
+// the batches that may hold the answer are decoded.
 func (l *Log) OffsetForTimestamp(ts int64) (TimestampOffset, error) {
+	for {
+		res, retry, err := l.offsetForTimestampOnce(ts)
+		if !retry || l.closed.Load() {
+			return res, err
+		}
+	}
+}
+
+// offsetForTimestampOnce searches one snapshot of the segment list; retry
+// is set when a segment was replaced (compaction) or removed under it.
+func (l *Log) offsetForTimestampOnce(ts int64) (TimestampOffset, bool, error) {
 	start := l.logStart.Load()
 	for _, s := range l.segments() {
 		if s.maxTs.Load() < ts || s.next.Load() <= start {
 			continue
 		}
 		if !s.acquire() {
-			continue
+			return noOffset, true, nil
 		}
 		res, found, err := s.firstAtOrAfter(ts, max(start, s.base), l.cfg.Load().MaxDecompressedBytes)
 		s.release()
 		if err != nil || found {
-			return res, err
+			return res, false, err
 		}
 	}
-	return noOffset, nil
+	return noOffset, false, nil
 }
 
 // firstAtOrAfter searches one segment for the first record at or after
@@ -45,7 +56,12 @@ func (s *segment) firstAtOrAfter(ts, from int64, maxDecode int) (TimestampOffset
 	size := s.size.Load()
 	for ok && err == nil && pos < size {
 		if h.MaxTimestamp >= ts {
-			return s.recordAtOrAfter(pos, &h, ts, from, maxDecode)
+			// The batch's max may come from records below from: then the
+			// answer is in a later batch.
+			res, found, err := s.recordAtOrAfter(pos, &h, ts, from, maxDecode)
+			if err != nil || found {
+				return res, found, err
+			}
 		}
 		pos += int64(h.Size())
 		if pos < size {
@@ -88,24 +104,86 @@ func (s *segment) decodeAt(pos int64, h *record.Header, maxDecode int) ([]record
 	return recs, nil
 }
 
-// MaxTimestamp returns the first record with the largest timestamp in the
-// log (ListOffsets with timestamp -3, KIP-734).
+// MaxTimestamp returns the first readable record (at or after the log
+// start) with the largest timestamp (ListOffsets with timestamp -3,
+// KIP-734).
 func (l *Log) MaxTimestamp() (TimestampOffset, error) {
-	var best *segment
-	for _, s := range l.segments() {
-		if s.next.Load() > l.logStart.Load() && s.maxTs.Load() >= 0 && (best == nil || s.maxTs.Load() > best.maxTs.Load()) {
-			best = s
+	for {
+		res, retry, err := l.maxTimestampOnce()
+		if !retry || l.closed.Load() {
+			return res, err
 		}
 	}
-	if best == nil || !best.acquire() {
-		return noOffset, nil
+}
+
+func (l *Log) maxTimestampOnce() (TimestampOffset, bool, error) {
+	start := l.logStart.Load()
+	maxDecode := l.cfg.Load().MaxDecompressedBytes
+	best := noOffset
+	for _, s := range l.segments() {
+		if s.next.Load() <= start || s.maxTs.Load() <= best.Timestamp {
+			continue
+		}
+		if !s.acquire() {
+			return noOffset, true, nil
+		}
+		cand, err := s.maxFrom(max(start, s.base), maxDecode)
+		s.release()
+		if err != nil {
+			return noOffset, false, err
+		}
+		if cand.Timestamp > best.Timestamp {
+			best = cand
+		}
 	}
-	defer best.release()
-	ts := best.maxTs.Load()
-	pos, h, ok, err := best.find(best.maxTsOffset.Load())
-	if err != nil || !ok {
+	return best, false, nil
+}
+
+// maxFrom returns the first record at or after from with the segment's
+// largest timestamp among those records. From the segment's base that is
+// the indexed max; from inside the segment (the log start), the batches
+// from there are scanned.
+func (s *segment) maxFrom(from int64, maxDecode int) (TimestampOffset, error) {
+	if from <= s.base {
+		pos, h, ok, err := s.find(s.maxTsOffset.Load())
+		if err != nil || !ok {
+			return noOffset, err
+		}
+		res, _, err := s.recordAtOrAfter(pos, &h, s.maxTs.Load(), h.BaseOffset, maxDecode)
+		return res, err
+	}
+	best := noOffset
+	pos, h, ok, err := s.find(from)
+	for size := s.size.Load(); ok && err == nil && pos < size; {
+		if h.MaxTimestamp > best.Timestamp {
+			if cand, err := s.batchMax(pos, &h, from, maxDecode); err != nil {
+				return noOffset, err
+			} else if cand.Timestamp > best.Timestamp {
+				best = cand
+			}
+		}
+		if pos += int64(h.Size()); pos < size {
+			h, err = s.readHeader(pos)
+		}
+	}
+	return best, err
+}
+
+// batchMax returns the first record at or after from with the batch's
+// largest timestamp among those records.
+func (s *segment) batchMax(pos int64, h *record.Header, from int64, maxDecode int) (TimestampOffset, error) {
+	if h.LogAppendTime() {
+		return TimestampOffset{max(h.BaseOffset, from), h.MaxTimestamp}, nil
+	}
+	recs, err := s.decodeAt(pos, h, maxDecode)
+	if err != nil {
 		return noOffset, err
 	}
-	res, _, err := best.recordAtOrAfter(pos, &h, ts, max(h.BaseOffset, l.logStart.Load()), l.cfg.Load().MaxDecompressedBytes)
-	return res, err
+	best := noOffset
+	for i := range recs {
+		if off, ts := recs[i].Offset(h.BaseOffset), recs[i].Timestamp(h); off >= from && ts > best.Timestamp {
+			best = TimestampOffset{off, ts}
+		}
+	}
+	return best, nil
 }

@@ -38,11 +38,16 @@ func (l *Log) truncateToLocked(offset int64) error {
 	if err := l.syncDirLocked(); err != nil {
 		return err
 	}
-	keep, err := l.cutSegment(segs[i], offset)
+	cut, err := l.cutSegment(segs[i], offset)
 	if err != nil {
 		return l.fail(err)
 	}
+	// The new end is offset, or the start of the batch that held it; never
+	// above offset (the segment may end in a gap before it) nor below the
+	// log start (which may lie inside the removed batch), as in Kafka.
+	keep := max(min(cut, offset), l.logStart.Load())
 	l.leo.Store(keep)
+	l.cleanerOffset.Store(min(l.cleanerOffset.Load(), keep))
 	l.flush.lower(keep)
 	if err := l.epochs.truncateFromEnd(keep); err != nil {
 		return l.fail(err)
@@ -60,9 +65,11 @@ func (l *Log) cutSegment(s *segment, offset int64) (int64, error) {
 	if !ok {
 		pos = s.size.Load()
 	}
-	// Readers run concurrently: shrink the published size before the file,
-	// and rebuild the indexes on a scratch copy, publishing the result only
-	// when complete, so no reader sees a half-rebuilt segment.
+	// Readers run concurrently: count the cut first (a reader that sees an
+	// inconsistency then knows why), shrink the published size before the
+	// file, and rebuild the indexes on a scratch copy, publishing the result
+	// only when complete, so no reader sees a half-rebuilt segment.
+	s.cut(pos)
 	s.size.Store(pos)
 	if err := s.file.Truncate(pos); err != nil {
 		return 0, err
@@ -70,7 +77,6 @@ func (l *Log) cutSegment(s *segment, offset int64) (int64, error) {
 	if err := s.file.Sync(); err != nil {
 		return 0, err
 	}
-	s.synced.Store(pos)
 	scratch := newSegment(s.fs, s.dir, s.base, s.file, s.created)
 	validEnd, _, problem := scratch.rebuild(false, l.cfg.Load().IndexIntervalBytes)
 	if problem != nil || validEnd != pos {
