@@ -254,21 +254,10 @@ func TestCompactionSwapIsCrashSafe(t *testing.T) {
 		for i := 0; i < 40; i++ {
 			m.append(t, l, int64(i), record.Zstd, fmt.Sprintf("k%d", i%7), fmt.Sprintf("k%d", (i+3)%7), fmt.Sprintf("u%d", i))
 		}
-		calls := 0
-		fsys.SetInjector(func(op vfs.Op, p string) error {
-			if op == vfs.OpRead || op == vfs.OpStat {
-				return nil
-			}
-			if calls++; calls == k {
-				boot.dead.Store(true)
-				fsys.Crash()
-				return errPowerCut
-			}
-			return nil
-		})
+		calls := cutPowerAt(fsys, boot, k)
 		_, cleanErr := l.Clean()
 		fsys.SetInjector(nil)
-		if calls < k {
+		if *calls < k {
 			if cleanErr != nil {
 				t.Fatal(cleanErr)
 			}

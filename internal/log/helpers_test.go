@@ -221,3 +221,23 @@ func endOffset(tb testing.TB, data []byte) int64 {
 	}
 	return next
 }
+
+// cutPowerAt makes the k-th mutating operation on fsys (reads and stats
+// aside) cut the power: the process behind boot dies and fsys crashes. The
+// returned counter says how many operations ran; fewer than k means the
+// power stayed on.
+func cutPowerAt(fsys *vfs.MemFS, boot *bootFS, k int) *int {
+	calls := new(int)
+	fsys.SetInjector(func(op vfs.Op, p string) error {
+		if op == vfs.OpRead || op == vfs.OpStat {
+			return nil
+		}
+		if *calls++; *calls == k {
+			boot.dead.Store(true)
+			fsys.Crash()
+			return errPowerCut
+		}
+		return nil
+	})
+	return calls
+}

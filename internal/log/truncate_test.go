@@ -173,21 +173,10 @@ func TestTruncationIsCrashSafe(t *testing.T) {
 		boot := &bootFS{FS: fsys}
 		l := truncFixture(t, boot)
 		before := readBatches(t, l)
-		calls := 0
-		fsys.SetInjector(func(op vfs.Op, p string) error {
-			if op == vfs.OpRead || op == vfs.OpStat {
-				return nil
-			}
-			if calls++; calls == k {
-				boot.dead.Store(true)
-				fsys.Crash()
-				return errPowerCut
-			}
-			return nil
-		})
+		calls := cutPowerAt(fsys, boot, k)
 		err := l.TruncateTo(13)
 		fsys.SetInjector(nil)
-		if calls < k {
+		if *calls < k {
 			if err != nil {
 				t.Fatal(err)
 			}
