@@ -81,6 +81,7 @@ type Log struct {
 	leo      atomic.Int64               // log end offset
 	logStart atomic.Int64
 	epochs   *epochCache
+	queue    writeQueue  // fsync-on-ack batches awaiting the group commit's write
 	dirDirty atomic.Bool // a segment file was created since the last SyncDir
 	failed   atomic.Pointer[error]
 	closed   atomic.Bool
@@ -245,10 +246,14 @@ func (l *Log) writable() error {
 	return l.failure()
 }
 
-// appendLocked rolls if needed, records a new leader epoch, and writes.
+// appendLocked rolls if needed, records a new leader epoch, and writes the
+// batch, or with fsync-on-ack queues it for the group commit to write.
 func (l *Log) appendLocked(batch []byte, h *record.Header, epoch int32, cfg *Config) error {
 	seg := l.active()
-	if !seg.fits(len(batch), h.LastOffset(), cfg) || l.tooOld(seg, cfg) {
+	if !seg.fits(len(batch), h.LastOffset(), cfg, l.queue.bytes) || l.tooOld(seg, cfg) {
+		if err := l.writeQueueLocked(); err != nil {
+			return err
+		}
 		var err error
 		if seg, err = l.roll(h.BaseOffset); err != nil {
 			return l.fail(err)
@@ -257,18 +262,86 @@ func (l *Log) appendLocked(batch []byte, h *record.Header, epoch int32, cfg *Con
 	if _, err := l.epochs.assign(epoch, h.BaseOffset); err != nil {
 		return l.fail(err)
 	}
-	if seg.empty() {
+	if seg.empty() && l.queue.bytes == 0 {
 		seg.created = l.now() // segment.ms counts from the first batch
 	}
-	if err := seg.append(batch, h, cfg); err != nil {
-		return l.fail(err)
+	if cfg.FsyncOnAck && l.queue.fits(len(batch)) {
+		l.queue.add(batch, h)
+	} else {
+		if err := l.writeQueueLocked(); err != nil { // keep the offset order
+			return err
+		}
+		if err := seg.append(batch, h, cfg); err != nil {
+			return l.fail(err)
+		}
 	}
 	l.leo.Store(h.NextOffset())
 	return nil
 }
 
 func (l *Log) tooOld(s *segment, cfg *Config) bool {
-	return !s.empty() && l.now().Sub(s.created) >= cfg.SegmentAge
+	return (!s.empty() || l.queue.bytes > 0) && l.now().Sub(s.created) >= cfg.SegmentAge
+}
+
+// writeQueue holds fsync-on-ack batches between their append and the group
+// commit that makes them durable. Appends only queue (no syscall, so they
+// do not contend with a running fsync); the group-commit leader writes the
+// whole queue to the active segment in one write, then fsyncs. Batches are
+// the appenders' own buffers: each appender waits until durable, so they
+// stay untouched until written. Guarded by the append lock.
+type writeQueue struct {
+	batches [][]byte
+	hdrs    []record.Header
+	bytes   int64
+	scratch []byte // reused to join the batches into one write
+}
+
+// Only small batches are queued: joining them saves a write per batch and
+// keeps writes from contending with the running fsync, while large batches
+// write efficiently on their own (joining 1 MiB batches cost 60% of
+// 8-appender throughput in the benchmark).
+const (
+	queueMaxBatch = 128 << 10
+	queueMaxBytes = 1 << 20
+)
+
+func (q *writeQueue) fits(n int) bool {
+	return n < queueMaxBatch && q.bytes+int64(n) <= queueMaxBytes
+}
+
+func (q *writeQueue) add(batch []byte, h *record.Header) {
+	q.batches = append(q.batches, batch)
+	q.hdrs = append(q.hdrs, *h)
+	q.bytes += int64(len(batch))
+}
+
+// writeQueueLocked writes the queued batches to the active segment.
+func (l *Log) writeQueueLocked() error {
+	q := &l.queue
+	if len(q.batches) == 0 {
+		return nil
+	}
+	data := q.batches[0]
+	if len(q.batches) > 1 {
+		data = q.scratch[:0]
+		for _, b := range q.batches {
+			data = append(data, b...)
+		}
+		q.scratch = data
+	}
+	active := l.active()
+	err := active.write(data, q.hdrs, l.cfg.Load())
+	clear(q.batches) // drop the references to the appenders' buffers
+	q.batches, q.hdrs, q.bytes = q.batches[:0], q.hdrs[:0], 0
+
+	if err != nil {
+		// The queued offsets were never written: the log ends where the
+		// data does, and the failure (set first) fails their waiters.
+		err = l.fail(err)
+		l.leo.Store(active.next.Load())
+		return err
+	}
+	return nil
 }
 
 // roll seals the active segment and starts a new one at base. An empty

@@ -104,12 +104,12 @@ func (s *segment) empty() bool { return s.size.Load() == 0 }
 // fits reports whether a batch of n bytes ending at lastOffset can go into
 // this segment without breaking segment.bytes, the index size limit, or the
 // 32-bit relative offsets of index entries.
-func (s *segment) fits(n int, lastOffset int64, cfg *Config) bool {
-	if s.empty() {
+func (s *segment) fits(n int, lastOffset int64, cfg *Config, queued int64) bool {
+	if s.empty() && queued == 0 {
 		_, ok := relOffset(s.base, lastOffset)
 		return ok
 	}
-	if s.size.Load()+int64(n) > cfg.SegmentBytes {
+	if s.size.Load()+queued+int64(n) > cfg.SegmentBytes {
 		return false
 	}
 	if _, ok := relOffset(s.base, lastOffset); !ok {
@@ -128,13 +128,21 @@ const reserveChunk = 64 << 20
 // append writes one batch at the end and indexes it. The caller holds the
 // log's append lock and has checked fits.
 func (s *segment) append(batch []byte, h *record.Header, cfg *Config) error {
+	hs := [1]record.Header{*h}
+	return s.write(batch, hs[:], cfg)
+}
+
+// write writes data, the batches with headers hs back to back, at the end
+// in one write, then indexes and publishes them. The caller holds the log's
+// append lock.
+func (s *segment) write(data []byte, hs []record.Header, cfg *Config) error {
 	pos := s.size.Load()
-	if end := pos + int64(len(batch)); end > s.reserved {
+	if end := pos + int64(len(data)); end > s.reserved {
 		s.reserve(end, cfg.SegmentBytes)
 	}
 	// WriteAt, not Write: after recovery or truncation shortened the file,
 	// a handle's own write position may point past the end.
-	if n, err := s.file.WriteAt(batch, pos); err != nil {
+	if n, err := s.file.WriteAt(data, pos); err != nil {
 		if n > 0 {
 			// Leave no partial batch behind for later appends to follow.
 			if terr := s.file.Truncate(pos); terr != nil {
@@ -143,8 +151,12 @@ func (s *segment) append(batch []byte, h *record.Header, cfg *Config) error {
 		}
 		return err
 	}
-	s.indexBatch(pos, h, cfg.IndexIntervalBytes)
-	s.size.Store(pos + int64(len(batch)))
+	at := pos
+	for i := range hs {
+		s.indexBatch(at, &hs[i], cfg.IndexIntervalBytes)
+		at += int64(hs[i].Size())
+	}
+	s.size.Store(pos + int64(len(data)))
 	return nil
 }
 

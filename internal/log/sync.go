@@ -88,6 +88,11 @@ func (l *Log) Sync(upTo int64) error {
 		f.last = l.now()
 		f.fsyncs++
 	}
+	if f.durable < upTo {
+		// The log end stopped short of upTo: a truncation (nothing to make
+		// durable) or a failed write (the batches are gone: report it).
+		return l.failure()
+	}
 	return nil
 }
 
@@ -96,6 +101,16 @@ func (l *Log) Sync(upTo int64) error {
 // truncation count when it noted that end.
 func (l *Log) syncOnce() (int64, int64, error) {
 	l.mu.Lock()
+	if err := l.writeQueueLocked(); err != nil {
+		l.mu.Unlock()
+		return 0, 0, err
+	}
+	// A failed queue write by someone else dropped offsets this fsync must
+	// not claim: check under the same lock that it took.
+	if err := l.failure(); err != nil {
+		l.mu.Unlock()
+		return 0, 0, err
+	}
 	target, cuts := l.leo.Load(), l.flush.cuts.Load()
 	segs := l.segments()
 	dirDirty := l.dirDirty.Swap(false)

@@ -110,6 +110,9 @@ func (l *Log) restructure(fn func() error) error {
 	if err := l.writable(); err != nil {
 		return err
 	}
+	if err := l.writeQueueLocked(); err != nil {
+		return err
+	}
 	return fn()
 }
 
