@@ -104,7 +104,11 @@ func (l *Log) deletePrefix(n int) error {
 func (l *Log) DeleteRecordsBefore(offset int64) error {
 	l.maint.Lock()
 	l.mu.Lock()
-	if err := l.writable(); err != nil {
+	err := l.writable()
+	if err == nil {
+		err = l.writeQueueLocked() // the start may move into queued offsets
+	}
+	if err != nil {
 		l.mu.Unlock()
 		l.maint.Unlock()
 		return err
@@ -119,7 +123,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) error {
 		l.logStart.Store(offset)
 		l.cleanerOffset.Store(max(l.cleanerOffset.Load(), offset))
 	}
-	err := l.epochs.truncateFromStart(l.logStart.Load())
+	err = l.epochs.truncateFromStart(l.logStart.Load())
 	n := l.belowLogStart(l.segments())
 	l.mu.Unlock()
 	if err == nil && n > 0 {
