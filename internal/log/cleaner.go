@@ -212,7 +212,6 @@ func (f *filter) keep(r *record.Record, h *record.Header) bool {
 
 // cleanGroup rewrites one group of segments into one and swaps it in.
 func (l *Log) cleanGroup(group []*segment, f *filter, res *CleanResult) error {
-	base, end := group[0].base, group[len(group)-1].next.Load()
 	out, err := l.writeCleaned(group, f)
 	if err != nil {
 		return err
@@ -223,17 +222,23 @@ func (l *Log) cleanGroup(group []*segment, f *filter, res *CleanResult) error {
 	res.SegmentsBefore += len(group)
 	res.BytesAfter += out.size.Load()
 	res.SegmentsAfter++
-	swap := swapName(l.dir, base, end)
-	if err := l.fs.Rename(segmentName(l.dir, base, logSuffix+cleanedSuffix), swap); err != nil {
+	if err := l.swapFiles(group, out); err != nil {
 		out.release()
 		return l.fail(err)
 	}
-	// The swap file must be durable before any old segment goes.
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		out.release()
+	l.mu.Lock()
+	segs := l.segments()
+	i := floorSegment(segs, group[0].base)
+	next := append(append(append([]*segment(nil), segs[:i]...), out), segs[i+len(group):]...)
+	l.setSegments(next)
+	l.mu.Unlock()
+	for _, s := range group {
+		s.release()
+	}
+	if err := out.writeIndexes(); err != nil {
 		return l.fail(err)
 	}
-	return l.swapIn(group, out, swap)
+	return nil
 }
 
 // writeCleaned writes the filtered batches of group to <base>.log.cleaned
@@ -263,54 +268,44 @@ func (l *Log) writeCleaned(group []*segment, f *filter) (*segment, error) {
 			return nil, err
 		}
 	}
-	if err := out.unreserve(); err != nil {
-		out.release()
-		return nil, l.fail(err)
+	err = out.unreserve()
+	if err == nil {
+		err = out.sync()
 	}
-	if err := out.sync(); err != nil {
+	if err != nil {
 		out.release()
 		return nil, l.fail(err)
 	}
 	return out, nil
 }
 
-// swapIn replaces group with out: unlink the old files, rename the swap
-// file into place, publish the new segment list, write the new indexes.
-func (l *Log) swapIn(group []*segment, out *segment, swap string) error {
-	for _, s := range group {
-		for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-			if err := l.fs.Remove(segmentName(l.dir, s.base, suffix)); err != nil && !vfs.IsNotExist(err) {
-				out.release()
-				return l.fail(err)
+// swapFiles replaces the files of group with out's, in crash-safe steps,
+// each made durable before the next: the cleaned file becomes the swap file
+// (which recovery completes), the old segments go (durably, or a crash could
+// keep the new segment beside an old one covering the same offsets with no
+// swap file to say which wins), and the swap file takes its final name.
+func (l *Log) swapFiles(group []*segment, out *segment) error {
+	swap := swapName(l.dir, out.base, group[len(group)-1].next.Load())
+	syncDir := func() error { return l.fs.SyncDir(l.dir) }
+	steps := []func() error{
+		func() error { return l.fs.Rename(segmentName(l.dir, out.base, logSuffix+cleanedSuffix), swap) },
+		syncDir,
+		func() error {
+			for _, s := range group {
+				if err := removeSegmentFiles(l.fs, l.dir, s.base, segmentSuffixes); err != nil {
+					return err
+				}
 			}
+			return nil
+		},
+		syncDir,
+		func() error { return l.fs.Rename(swap, segmentName(l.dir, out.base, logSuffix)) },
+		syncDir,
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
 		}
-	}
-	// The old segments must be durably gone before the swap file takes its
-	// final name: otherwise a crash could keep the new segment beside an old
-	// one covering the same offsets, with no swap file to say which wins.
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		out.release()
-		return l.fail(err)
-	}
-	if err := l.fs.Rename(swap, segmentName(l.dir, out.base, logSuffix)); err != nil {
-		out.release()
-		return l.fail(err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		out.release()
-		return l.fail(err)
-	}
-	l.mu.Lock()
-	segs := l.segments()
-	i := floorSegment(segs, group[0].base)
-	next := append(append(append([]*segment(nil), segs[:i]...), out), segs[i+len(group):]...)
-	l.setSegments(next)
-	l.mu.Unlock()
-	for _, s := range group {
-		s.release()
-	}
-	if err := out.writeIndexes(); err != nil {
-		return l.fail(err)
 	}
 	return nil
 }

@@ -179,19 +179,49 @@ func (l *Log) fail(err error) error {
 // writes it. The batch's bytes are rewritten in place. With FsyncOnAck the
 // call returns once the batch is durable.
 func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
+	return l.appendBatch(batch, true, leaderEpoch)
+}
+
+// AppendReplica appends a batch fetched from the partition leader, keeping
+// its offsets and leader epoch. Its base offset must be at or past the log
+// end (a compacted leader may leave gaps).
+func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
+	return l.appendBatch(batch, false, 0)
+}
+
+// appendBatch validates batch, places it under the append lock (as the
+// leader: new offsets and epoch; as a replica: its own, checked), appends
+// it, and applies the durability policy.
+func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendResult, error) {
 	res := AppendResult{LogAppendTime: -1}
 	h, err := record.Validate(batch)
 	if err != nil {
 		return res, err
 	}
 	cfg := l.cfg.Load()
-	if len(batch) > cfg.MaxMessageBytes {
-		return res, fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(batch), cfg.MaxMessageBytes)
-	}
 	l.mu.Lock()
-	if err := l.writable(); err != nil {
-		l.mu.Unlock()
+	err = l.writable()
+	if err == nil && leader {
+		err = l.placeAsLeader(batch, &h, leaderEpoch, cfg, &res)
+	} else if err == nil && h.BaseOffset < l.leo.Load() {
+		err = fmt.Errorf("%w: base offset %d, log end %d", ErrOffsetOrder, h.BaseOffset, l.leo.Load())
+	}
+	if err == nil {
+		err = l.appendLocked(batch, &h, h.PartitionLeaderEpoch, cfg)
+	}
+	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
+	l.mu.Unlock()
+	if err != nil {
 		return res, err
+	}
+	return res, l.afterAppend(h.NextOffset(), cfg)
+}
+
+// placeAsLeader gives batch the next offsets and leaderEpoch, and for
+// LogAppendTime the broker's timestamp, rewriting its bytes in place.
+func (l *Log) placeAsLeader(batch []byte, h *record.Header, leaderEpoch int32, cfg *Config, res *AppendResult) error {
+	if len(batch) > cfg.MaxMessageBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(batch), cfg.MaxMessageBytes)
 	}
 	h.BaseOffset = l.leo.Load()
 	h.PartitionLeaderEpoch = leaderEpoch
@@ -202,41 +232,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 		record.SetLogAppendTime(batch, res.LogAppendTime)
 		h.MaxTimestamp = res.LogAppendTime
 	}
-	err = l.appendLocked(batch, &h, leaderEpoch, cfg)
-	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
-	l.mu.Unlock()
-	if err != nil {
-		return res, err
-	}
-	return res, l.afterAppend(h.NextOffset(), cfg)
-}
-
-// AppendReplica appends a batch fetched from the partition leader, keeping
-// its offsets and leader epoch. Its base offset must be at or past the log
-// end (a compacted leader may leave gaps).
-func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
-	res := AppendResult{LogAppendTime: -1}
-	h, err := record.Validate(batch)
-	if err != nil {
-		return res, err
-	}
-	cfg := l.cfg.Load()
-	l.mu.Lock()
-	if err := l.writable(); err != nil {
-		l.mu.Unlock()
-		return res, err
-	}
-	if h.BaseOffset < l.leo.Load() {
-		l.mu.Unlock()
-		return res, fmt.Errorf("%w: base offset %d, log end %d", ErrOffsetOrder, h.BaseOffset, l.leo.Load())
-	}
-	err = l.appendLocked(batch, &h, h.PartitionLeaderEpoch, cfg)
-	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
-	l.mu.Unlock()
-	if err != nil {
-		return res, err
-	}
-	return res, l.afterAppend(h.NextOffset(), cfg)
+	return nil
 }
 
 func (l *Log) writable() error {
@@ -333,7 +329,6 @@ func (l *Log) writeQueueLocked() error {
 	err := active.write(data, q.hdrs, l.cfg.Load())
 	clear(q.batches) // drop the references to the appenders' buffers
 	q.batches, q.hdrs, q.bytes = q.batches[:0], q.hdrs[:0], 0
-
 	if err != nil {
 		// The queued offsets were never written: the log ends where the
 		// data does, and the failure (set first) fails their waiters.

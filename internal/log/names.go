@@ -5,6 +5,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/samsa-io/samsa/internal/vfs"
 )
 
 // File name suffixes, as in Kafka's log layout.
@@ -22,6 +24,24 @@ const (
 
 	epochCheckpointName = "leader-epoch-checkpoint"
 )
+
+// The files of a segment: all of them, and the index files alone.
+var (
+	segmentSuffixes = []string{logSuffix, indexSuffix, timeIndexSuffix}
+	indexSuffixes   = []string{indexSuffix, timeIndexSuffix}
+)
+
+// removeSegmentFiles unlinks a segment's files with the given suffixes,
+// missing ones aside; it tries them all and returns the first error.
+func removeSegmentFiles(fsys vfs.FS, dir string, base int64, suffixes []string) error {
+	var first error
+	for _, suffix := range suffixes {
+		if err := fsys.Remove(segmentName(dir, base, suffix)); err != nil && !vfs.IsNotExist(err) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
 
 // segmentName is a segment file's name: the base offset in 20 digits.
 func segmentName(dir string, base int64, suffix string) string {

@@ -270,12 +270,10 @@ func (l *Log) scanTail(s *segment, size int64) error {
 func (l *Log) finishOpen(opts Options, rep *RecoveryReport) error {
 	segs := l.segments()
 	active := segs[len(segs)-1]
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
-		// The active segment's index files are stale from here on; they are
-		// written again when it is sealed or closed.
-		if err := l.fs.Remove(segmentName(l.dir, active.base, suffix)); err != nil && !vfs.IsNotExist(err) {
-			return err
-		}
+	// The active segment's index files are stale from here on; they are
+	// written again when it is sealed or closed.
+	if err := removeSegmentFiles(l.fs, l.dir, active.base, indexSuffixes); err != nil {
+		return err
 	}
 	l.leo.Store(active.next.Load())
 	l.logStart.Store(max(opts.LogStartOffset, segs[0].base))

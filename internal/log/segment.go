@@ -56,10 +56,8 @@ func newSegment(fsys vfs.FS, dir string, base int64, f vfs.File, created time.Ti
 // createSegment creates an empty segment, replacing stale files of the same
 // base (left by a truncation, say).
 func createSegment(fsys vfs.FS, dir string, base int64, now time.Time) (*segment, error) {
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
-		if err := fsys.Remove(segmentName(dir, base, suffix)); err != nil && !vfs.IsNotExist(err) {
-			return nil, err
-		}
+	if err := removeSegmentFiles(fsys, dir, base, indexSuffixes); err != nil {
+		return nil, err
 	}
 	f, err := fsys.Create(segmentName(dir, base, logSuffix))
 	if err != nil {
@@ -88,14 +86,9 @@ func (s *segment) release() {
 
 // remove unlinks the segment's files; open readers keep their handle.
 func (s *segment) remove() error {
-	var first error
-	for _, suffix := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-		if err := s.fs.Remove(segmentName(s.dir, s.base, suffix)); err != nil && !vfs.IsNotExist(err) && first == nil {
-			first = err
-		}
-	}
+	err := removeSegmentFiles(s.fs, s.dir, s.base, segmentSuffixes)
 	s.release()
-	return first
+	return err
 }
 
 // empty reports whether the segment holds no batch.

@@ -2,8 +2,6 @@ package log
 
 import (
 	"fmt"
-
-	"github.com/samsa-io/samsa/internal/vfs"
 )
 
 // TruncateTo removes every batch that holds offset or comes after it, as a
@@ -83,10 +81,8 @@ func (l *Log) cutSegment(s *segment, offset int64) (int64, error) {
 		return 0, fmt.Errorf("log: rebuilding segment %d after truncation: %v", s.base, problem)
 	}
 	s.adopt(scratch)
-	for _, suffix := range []string{indexSuffix, timeIndexSuffix} {
-		if err := l.fs.Remove(segmentName(l.dir, s.base, suffix)); err != nil && !vfs.IsNotExist(err) {
-			return 0, err
-		}
+	if err := removeSegmentFiles(l.fs, l.dir, s.base, indexSuffixes); err != nil {
+		return 0, err
 	}
 	if ok {
 		return h.BaseOffset, nil
