@@ -30,6 +30,10 @@ import (
 
 var updateClientBatches = flag.Bool("update-client-batches", false, "regenerate testdata/client-batches with franz-go's producer against kfake")
 
+// clientGroups is how the generator splits the records into produce calls
+// (one batch per group).
+var clientGroups = []int{1, 19, 20}
+
 func TestGenerateClientBatches(t *testing.T) {
 	if !*updateClientBatches {
 		t.Skip("run with -update-client-batches to regenerate " + clientBatchDir)

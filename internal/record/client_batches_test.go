@@ -16,11 +16,8 @@ import (
 
 const clientBatchDir = "testdata/client-batches"
 
-// clientRecords is how many records each file holds, and clientGroups how
-// they are split into produce calls (one batch per group).
+// clientRecords is how many records each file holds.
 const clientRecords = 40
-
-var clientGroups = []int{1, 19, 20}
 
 // clientBaseTime is the first record's timestamp; record i is 7i ms later.
 var clientBaseTime = time.UnixMilli(1_700_000_000_000)
