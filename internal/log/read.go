@@ -2,7 +2,6 @@ package log
 
 import (
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/samsa-io/samsa/internal/record"
@@ -54,14 +53,11 @@ func (s *segment) completeBatches(buf []byte, pos int64, upTo int64, verify bool
 		if err != nil {
 			return 0, s.corrupt(pos+int64(n), err)
 		}
-		// The CRC does not cover the offsets: check that they run forward
-		// and stay inside the segment (next is published before size, so
-		// every batch within the size read ends below it).
-		if h.BaseOffset < prevNext || h.LastOffset() >= s.next.Load() {
-			if s.cuts.Load() != cuts {
-				break
+		if ok, err := s.inOrder(&h, pos+int64(n), prevNext, cuts); !ok {
+			if err != nil {
+				return 0, err
 			}
-			return 0, s.corrupt(pos+int64(n), fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
+			break // truncated under this read
 		}
 		prevNext = h.NextOffset()
 		if h.BaseOffset >= upTo || h.Size() > len(rest) {

@@ -301,11 +301,8 @@ func (s *segment) find(offset int64) (pos int64, h record.Header, ok bool, err e
 		if pos+int64(h.Size()) > size {
 			return 0, h, false, s.corrupt(pos, record.ErrShort)
 		}
-		if h.BaseOffset < prevNext || h.LastOffset() >= s.next.Load() {
-			if s.cuts.Load() != cuts {
-				return 0, h, false, nil // truncated under this read
-			}
-			return 0, h, false, s.corrupt(pos, fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
+		if ok, err := s.inOrder(&h, pos, prevNext, cuts); !ok {
+			return 0, h, false, err // nil error: truncated under this read
 		}
 		prevNext = h.NextOffset()
 		if h.LastOffset() >= offset {
@@ -314,6 +311,22 @@ func (s *segment) find(offset int64) (pos int64, h record.Header, ok bool, err e
 		pos += int64(h.Size())
 	}
 	return 0, h, false, nil
+}
+
+// inOrder checks a batch header read at pos, after a batch ending at
+// prevNext: the CRC does not cover offsets, so they must run forward and end
+// inside the segment (next is published before size, so every batch within
+// a size once read ends below it). A violation is corruption, unless the
+// segment was truncated since cuts was loaded: then ok is false with no
+// error, and the reader stops short.
+func (s *segment) inOrder(h *record.Header, pos, prevNext, cuts int64) (ok bool, err error) {
+	if h.BaseOffset >= prevNext && h.LastOffset() < s.next.Load() {
+		return true, nil
+	}
+	if s.cuts.Load() != cuts {
+		return false, nil
+	}
+	return false, s.corrupt(pos, fmt.Errorf("%w: batch offsets [%d, %d] out of order", record.ErrInvalid, h.BaseOffset, h.LastOffset()))
 }
 
 // CorruptionError reports a damaged batch: where it is and what is wrong.
