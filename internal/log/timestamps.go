@@ -18,8 +18,15 @@ var noOffset = TimestampOffset{Offset: -1, Timestamp: -1}
 // batches are skipped by their max timestamps through the time index; only
 // the batches that may hold the answer are decoded.
 func (l *Log) OffsetForTimestamp(ts int64) (TimestampOffset, error) {
+	return onSnapshot(l, func() (TimestampOffset, bool, error) { return l.offsetForTimestampOnce(ts) })
+}
+
+// onSnapshot runs a lookup over one snapshot of the segment list, again on
+// a fresh one when a segment was replaced or removed under it (retry), until
+// it completes or the log is closed.
+func onSnapshot[T any](l *Log, once func() (T, bool, error)) (T, error) {
 	for {
-		res, retry, err := l.offsetForTimestampOnce(ts)
+		res, retry, err := once()
 		if !retry || l.closed.Load() {
 			return res, err
 		}
@@ -108,12 +115,7 @@ func (s *segment) decodeAt(pos int64, h *record.Header, maxDecode int) ([]record
 // start) with the largest timestamp (ListOffsets with timestamp -3,
 // KIP-734).
 func (l *Log) MaxTimestamp() (TimestampOffset, error) {
-	for {
-		res, retry, err := l.maxTimestampOnce()
-		if !retry || l.closed.Load() {
-			return res, err
-		}
-	}
+	return onSnapshot(l, l.maxTimestampOnce)
 }
 
 func (l *Log) maxTimestampOnce() (TimestampOffset, bool, error) {
