@@ -75,6 +75,10 @@ func oversize(segs []*segment, cfg *Config) int {
 func (l *Log) deletePrefix(n int) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.deletePrefixLocked(n)
+}
+
+func (l *Log) deletePrefixLocked(n int) error {
 	segs := l.segments()
 	n = min(n, len(segs)-1)
 	if n <= 0 {
@@ -102,33 +106,22 @@ func (l *Log) deletePrefix(n int) error {
 // new log start (the log directory's log-start-offset-checkpoint) before
 // acknowledging.
 func (l *Log) DeleteRecordsBefore(offset int64) error {
-	l.maint.Lock()
-	l.mu.Lock()
-	err := l.writable()
-	if err == nil {
-		err = l.writeQueueLocked() // the start may move into queued offsets
-	}
-	if err != nil {
-		l.mu.Unlock()
-		l.maint.Unlock()
-		return err
-	}
-	if offset > l.leo.Load() || offset < 0 {
-		leo := l.leo.Load()
-		l.mu.Unlock()
-		l.maint.Unlock()
-		return fmt.Errorf("%w: %d past the log end %d", ErrOffsetOutOfRange, offset, leo)
-	}
-	if offset > l.logStart.Load() {
-		l.logStart.Store(offset)
-		l.cleanerOffset.Store(max(l.cleanerOffset.Load(), offset))
-	}
-	err = l.epochs.truncateFromStart(l.logStart.Load())
-	n := l.belowLogStart(l.segments())
-	l.mu.Unlock()
-	if err == nil && n > 0 {
-		err = l.deletePrefix(n)
-	}
-	l.maint.Unlock()
-	return err
+	// restructure writes the append queue first: the start may move into
+	// queued offsets.
+	return l.restructure(func() error {
+		if offset > l.leo.Load() || offset < 0 {
+			return fmt.Errorf("%w: %d past the log end %d", ErrOffsetOutOfRange, offset, l.leo.Load())
+		}
+		if offset > l.logStart.Load() {
+			l.logStart.Store(offset)
+			l.cleanerOffset.Store(max(l.cleanerOffset.Load(), offset))
+		}
+		if err := l.epochs.truncateFromStart(l.logStart.Load()); err != nil {
+			return err
+		}
+		if n := l.belowLogStart(l.segments()); n > 0 {
+			return l.deletePrefixLocked(n)
+		}
+		return nil
+	})
 }
