@@ -144,6 +144,10 @@ func (d *Dir) Log(tp TopicPartition) *Log {
 func (d *Dir) Partitions() []TopicPartition {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.partitionsLocked()
+}
+
+func (d *Dir) partitionsLocked() []TopicPartition {
 	tps := make([]TopicPartition, 0, len(d.logs))
 	for tp := range d.logs {
 		tps = append(tps, tp)
@@ -216,11 +220,7 @@ func (d *Dir) DeleteRecords(tp TopicPartition, offset int64) error {
 func (d *Dir) Checkpoint() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	tps := make([]TopicPartition, 0, len(d.logs))
-	for tp := range d.logs {
-		tps = append(tps, tp)
-	}
-	sort.Slice(tps, func(i, j int) bool { return tps[i].DirName() < tps[j].DirName() })
+	tps := d.partitionsLocked()
 	for _, f := range []struct {
 		name string
 		get  func(*Log) int64
