@@ -1,0 +1,233 @@
+package metadata
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Partition is one partition's state in an image.
+type Partition struct {
+	Replicas       []int32
+	ISR            []int32
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+}
+
+// Topic is one topic in an image. Partitions is indexed by partition id.
+type Topic struct {
+	Name       string
+	ID         UUID
+	Partitions []Partition
+}
+
+// ConfigKey names a config resource.
+type ConfigKey struct {
+	Type int8
+	Name string
+}
+
+// Image is the metadata at one point of the log. It is immutable: Apply
+// builds a new image, sharing what did not change. Do not modify the maps
+// or slices an image hands out.
+type Image struct {
+	// Index is the metadata log index of the last entry applied.
+	Index    uint64
+	brokers  map[int32]BrokerRecord
+	topics   map[string]*Topic
+	topicIDs map[UUID]*Topic
+	configs  map[ConfigKey]map[string]string
+}
+
+// Empty is the image before any record.
+func Empty() *Image {
+	return &Image{
+		brokers:  map[int32]BrokerRecord{},
+		topics:   map[string]*Topic{},
+		topicIDs: map[UUID]*Topic{},
+		configs:  map[ConfigKey]map[string]string{},
+	}
+}
+
+// Broker returns a registered broker.
+func (im *Image) Broker(id int32) (BrokerRecord, bool) {
+	b, ok := im.brokers[id]
+	return b, ok
+}
+
+// Brokers returns the registered brokers ordered by id.
+func (im *Image) Brokers() []BrokerRecord {
+	out := make([]BrokerRecord, 0, len(im.brokers))
+	for _, id := range slices.Sorted(maps.Keys(im.brokers)) {
+		out = append(out, im.brokers[id])
+	}
+	return out
+}
+
+// Topic returns a topic by name.
+func (im *Image) Topic(name string) *Topic { return im.topics[name] }
+
+// TopicByID returns a topic by id.
+func (im *Image) TopicByID(id UUID) *Topic { return im.topicIDs[id] }
+
+// TopicNames returns every topic's name, sorted.
+func (im *Image) TopicNames() []string { return slices.Sorted(maps.Keys(im.topics)) }
+
+// NumTopics is the number of topics.
+func (im *Image) NumTopics() int { return len(im.topics) }
+
+// Configs returns the configs set on a resource (nil when none).
+func (im *Image) Configs(k ConfigKey) map[string]string { return im.configs[k] }
+
+// TopicConfigs returns a topic's overrides (nil when none).
+func (im *Image) TopicConfigs(topic string) map[string]string {
+	return im.configs[ConfigKey{ResourceTopic, topic}]
+}
+
+// Apply returns the image after the records of the entry at index. It
+// checks every record against the image and applies none of them if one is
+// invalid, so an entry is all or nothing.
+func (im *Image) Apply(index uint64, records []Record) (*Image, error) {
+	next := im.clone()
+	next.Index = index
+	for i := range records {
+		if err := next.apply(&records[i]); err != nil {
+			return im, fmt.Errorf("metadata: entry %d record %d: %w", index, i, err)
+		}
+	}
+	return next, nil
+}
+
+// clone copies the top-level maps; topics and config maps are copied when
+// a record changes them.
+func (im *Image) clone() *Image {
+	return &Image{
+		Index:    im.Index,
+		brokers:  maps.Clone(im.brokers),
+		topics:   maps.Clone(im.topics),
+		topicIDs: maps.Clone(im.topicIDs),
+		configs:  maps.Clone(im.configs),
+	}
+}
+
+func (im *Image) apply(r *Record) error {
+	switch {
+	case r.Broker != nil:
+		im.brokers[r.Broker.ID] = *r.Broker
+	case r.Topic != nil:
+		return im.addTopic(r.Topic)
+	case r.Partition != nil:
+		return im.setPartition(r.Partition)
+	case r.RemoveTopic != nil:
+		return im.removeTopic(r.RemoveTopic.ID)
+	case r.Config != nil:
+		im.setConfig(r.Config)
+	default:
+		return fmt.Errorf("empty record")
+	}
+	return nil
+}
+
+func (im *Image) addTopic(t *TopicRecord) error {
+	if _, ok := im.topics[t.Name]; ok {
+		return fmt.Errorf("topic %q exists", t.Name)
+	}
+	if _, ok := im.topicIDs[t.ID]; ok {
+		return fmt.Errorf("topic id %s exists", t.ID)
+	}
+	nt := &Topic{Name: t.Name, ID: t.ID}
+	im.topics[t.Name] = nt
+	im.topicIDs[t.ID] = nt
+	return nil
+}
+
+// setPartition sets a partition; partitions of a topic are created in
+// order (0, 1, ...), so a record either replaces one or appends the next.
+func (im *Image) setPartition(p *PartitionRecord) error {
+	old := im.topicIDs[p.TopicID]
+	if old == nil {
+		return fmt.Errorf("partition of unknown topic %s", p.TopicID)
+	}
+	if p.Partition < 0 || int(p.Partition) > len(old.Partitions) {
+		return fmt.Errorf("partition %d of %q out of order (has %d)", p.Partition, old.Name, len(old.Partitions))
+	}
+	nt := &Topic{Name: old.Name, ID: old.ID, Partitions: slices.Clone(old.Partitions)}
+	part := Partition{
+		Replicas:       slices.Clone(p.Replicas),
+		ISR:            slices.Clone(p.ISR),
+		Leader:         p.Leader,
+		LeaderEpoch:    p.LeaderEpoch,
+		PartitionEpoch: p.PartitionEpoch,
+	}
+	if int(p.Partition) == len(nt.Partitions) {
+		nt.Partitions = append(nt.Partitions, part)
+	} else {
+		nt.Partitions[p.Partition] = part
+	}
+	im.topics[nt.Name] = nt
+	im.topicIDs[nt.ID] = nt
+	return nil
+}
+
+func (im *Image) removeTopic(id UUID) error {
+	t := im.topicIDs[id]
+	if t == nil {
+		return fmt.Errorf("remove of unknown topic %s", id)
+	}
+	delete(im.topicIDs, id)
+	delete(im.topics, t.Name)
+	delete(im.configs, ConfigKey{ResourceTopic, t.Name})
+	return nil
+}
+
+func (im *Image) setConfig(c *ConfigRecord) {
+	k := ConfigKey{c.ResourceType, c.ResourceName}
+	m := maps.Clone(im.configs[k])
+	if c.Value == nil {
+		delete(m, c.Name)
+	} else {
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[c.Name] = *c.Value
+	}
+	if len(m) == 0 {
+		delete(im.configs, k)
+		return
+	}
+	im.configs[k] = m
+}
+
+// Records returns records that rebuild this image from Empty: the image's
+// snapshot form, in a deterministic order.
+func (im *Image) Records() []Record {
+	var out []Record
+	for _, b := range im.Brokers() {
+		out = append(out, Record{Broker: &b})
+	}
+	for _, name := range im.TopicNames() {
+		t := im.topics[name]
+		out = append(out, Record{Topic: &TopicRecord{Name: t.Name, ID: t.ID}})
+		for i, p := range t.Partitions {
+			out = append(out, Record{Partition: &PartitionRecord{
+				TopicID: t.ID, Partition: int32(i), Replicas: p.Replicas, ISR: p.ISR,
+				Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
+			}})
+		}
+	}
+	keys := slices.SortedFunc(maps.Keys(im.configs), func(a, b ConfigKey) int {
+		if a.Type != b.Type {
+			return int(a.Type) - int(b.Type)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, k := range keys {
+		for _, name := range slices.Sorted(maps.Keys(im.configs[k])) {
+			v := im.configs[k][name]
+			out = append(out, Record{Config: &ConfigRecord{ResourceType: k.Type, ResourceName: k.Name, Name: name, Value: &v}})
+		}
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+// Package metadata holds the cluster's metadata as records and the
+// immutable image they build.
+//
+// Like KRaft (KIP-500, KIP-631), every change to cluster metadata is a
+// record in the metadata log; the image is what replaying the records
+// gives. An entry of the log carries a batch of records that apply
+// atomically (a topic with all its partitions and configs, say). Apply
+// returns a new image and never changes the old one, so readers hold an
+// image without locks. This package does no I/O and starts no goroutines;
+// the record encoding is documented in docs/format/metadata.md.
+package metadata
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// UUID is a topic id (Kafka's Uuid: 16 bytes, shown in URL-safe base64).
+type UUID [16]byte
+
+// NewUUID returns a random version-4 UUID that is never the zero UUID nor
+// Kafka's reserved metadata topic id (0...01).
+func NewUUID() UUID {
+	for {
+		var u UUID
+		if _, err := rand.Read(u[:]); err != nil {
+			panic(err) // crypto/rand does not fail on Linux
+		}
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		if u != (UUID{}) && u != (UUID{15: 1}) {
+			return u
+		}
+	}
+}
+
+// String is Kafka's rendering: URL-safe base64 without padding.
+func (u UUID) String() string { return base64.RawURLEncoding.EncodeToString(u[:]) }
+
+// ParseUUID reads Kafka's rendering back.
+func ParseUUID(s string) (UUID, error) {
+	var u UUID
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return u, fmt.Errorf("metadata: bad uuid %q", s)
+	}
+	copy(u[:], b)
+	return u, nil
+}
+
+// MarshalText makes UUIDs readable in the JSON encoding.
+func (u UUID) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText is MarshalText's inverse.
+func (u *UUID) UnmarshalText(b []byte) error {
+	v, err := ParseUUID(string(b))
+	*u = v
+	return err
+}
+
+// Endpoint is one listener a broker advertises.
+type Endpoint struct {
+	Name             string `json:"name"`
+	Host             string `json:"host"`
+	Port             int32  `json:"port"`
+	SecurityProtocol int16  `json:"securityProtocol"`
+}
+
+// BrokerRecord registers a broker (Kafka's RegisterBrokerRecord); a new
+// registration of the same id replaces the old one.
+type BrokerRecord struct {
+	ID        int32      `json:"id"`
+	Epoch     int64      `json:"epoch"`
+	Listeners []Endpoint `json:"listeners"`
+	Rack      *string    `json:"rack,omitempty"`
+	Fenced    bool       `json:"fenced,omitempty"`
+}
+
+// TopicRecord creates a topic (Kafka's TopicRecord).
+type TopicRecord struct {
+	Name string `json:"name"`
+	ID   UUID   `json:"id"`
+}
+
+// PartitionRecord sets a partition's whole state (Kafka splits this into
+// PartitionRecord and PartitionChangeRecord; one full record is simpler and
+// as compact for our sizes).
+type PartitionRecord struct {
+	TopicID        UUID    `json:"topicId"`
+	Partition      int32   `json:"partition"`
+	Replicas       []int32 `json:"replicas"`
+	ISR            []int32 `json:"isr"`
+	Leader         int32   `json:"leader"`
+	LeaderEpoch    int32   `json:"leaderEpoch"`
+	PartitionEpoch int32   `json:"partitionEpoch"`
+}
+
+// RemoveTopicRecord deletes a topic, its partitions and its configs.
+type RemoveTopicRecord struct {
+	ID UUID `json:"id"`
+}
+
+// Resource types, with Kafka's ConfigResource codes.
+const (
+	ResourceTopic  int8 = 2
+	ResourceBroker int8 = 4
+)
+
+// ConfigRecord sets (Value non-nil) or removes (nil) one config of a
+// resource. A broker resource named "" holds the cluster-wide default.
+type ConfigRecord struct {
+	ResourceType int8    `json:"resourceType"`
+	ResourceName string  `json:"resourceName"`
+	Name         string  `json:"name"`
+	Value        *string `json:"value"`
+}
+
+// Record is one metadata record: exactly one field is set.
+type Record struct {
+	Broker      *BrokerRecord      `json:"broker,omitempty"`
+	Topic       *TopicRecord       `json:"topic,omitempty"`
+	Partition   *PartitionRecord   `json:"partition,omitempty"`
+	RemoveTopic *RemoveTopicRecord `json:"removeTopic,omitempty"`
+	Config      *ConfigRecord      `json:"config,omitempty"`
+}
+
+func (r *Record) kinds() int {
+	n := 0
+	for _, set := range []bool{r.Broker != nil, r.Topic != nil, r.Partition != nil, r.RemoveTopic != nil, r.Config != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// entryVersion is the first byte of every encoded entry.
+const entryVersion = 1
+
+// ErrBadEntry reports a metadata log entry that does not decode.
+var ErrBadEntry = errors.New("metadata: bad entry")
+
+type entry struct {
+	Records []Record `json:"records"`
+}
+
+// Encode turns a batch of records into one metadata log entry.
+func Encode(records []Record) []byte {
+	b, err := json.Marshal(entry{Records: records})
+	if err != nil {
+		panic(err) // plain structs always marshal
+	}
+	return append([]byte{entryVersion}, b...)
+}
+
+// Decode is Encode's inverse; every record must have exactly one kind.
+func Decode(data []byte) ([]Record, error) {
+	if len(data) == 0 || data[0] != entryVersion {
+		return nil, fmt.Errorf("%w: version byte", ErrBadEntry)
+	}
+	var e entry
+	if err := json.Unmarshal(data[1:], &e); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadEntry, err)
+	}
+	for i := range e.Records {
+		if e.Records[i].kinds() != 1 {
+			return nil, fmt.Errorf("%w: record %d has %d kinds", ErrBadEntry, i, e.Records[i].kinds())
+		}
+	}
+	return e.Records, nil
+}
