@@ -1,0 +1,109 @@
+// Package controller is the active controller: it validates admin
+// operations against the current metadata image, chooses placements, and
+// turns each operation into metadata records proposed through the quorum.
+//
+// Kafka's KRaft controller (KIP-500, KIP-631) is the model: the controller
+// is the only writer of the metadata log, an operation's records form one
+// entry (all or nothing), and an operation returns once its entry is
+// committed and applied to the image, so the caller reads its own write.
+// Operations are serialized by one lock, so validation and proposal see
+// the same image (no two CreateTopics of one name both pass).
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+// Proposer appends an entry to the metadata log and returns once it is
+// committed and applied to the image the controller reads.
+type Proposer interface {
+	Propose(ctx context.Context, data []byte) (uint64, error)
+}
+
+// Config holds the broker settings the controller applies.
+type Config struct {
+	// DefaultPartitions is num.partitions, used when a request asks for -1.
+	DefaultPartitions int32
+	// DefaultReplicationFactor is default.replication.factor.
+	DefaultReplicationFactor int16
+	// DeleteTopicEnable is delete.topic.enable.
+	DeleteTopicEnable bool
+	// ValidateTopicConfigs checks a topic's config overrides (names and
+	// values); nil accepts everything.
+	ValidateTopicConfigs func(map[string]*string) error
+	// ValidateBrokerConfigs checks dynamic broker config changes.
+	ValidateBrokerConfigs func(map[string]*string) error
+}
+
+// Controller serializes admin operations and proposes their records.
+type Controller struct {
+	cfg   Config
+	store *metadata.Store
+	prop  Proposer
+
+	mu sync.Mutex // one operation at a time: validate and propose on one image
+}
+
+// New returns a controller over the store the proposer applies to.
+func New(cfg Config, store *metadata.Store, prop Proposer) *Controller {
+	return &Controller{cfg: cfg, store: store, prop: prop}
+}
+
+// Error is an operation's failure with its Kafka error code.
+type Error struct {
+	Code *kerr.Error
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Code.Message + ": " + e.Msg }
+
+// Unwrap lets errors.Is match the kerr value.
+func (e *Error) Unwrap() error { return e.Code }
+
+func errorf(code *kerr.Error, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Code returns the Kafka error code of err: 0 for nil, the code of a
+// controller Error or a kerr value, else UNKNOWN_SERVER_ERROR (-1).
+func Code(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// propose encodes records as one entry and waits for it to apply.
+func (c *Controller) propose(ctx context.Context, recs []metadata.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if _, err := c.prop.Propose(ctx, metadata.Encode(recs)); err != nil {
+		if ctx.Err() != nil {
+			return errorf(kerr.RequestTimedOut, "%v", err)
+		}
+		return errorf(kerr.NotController, "metadata quorum: %v", err)
+	}
+	return nil
+}
+
+// RegisterBroker records a broker's registration (listeners, rack).
+func (c *Controller) RegisterBroker(ctx context.Context, b metadata.BrokerRecord) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.store.Image().Broker(b.ID); ok {
+		b.Epoch = old.Epoch + 1
+	}
+	return c.propose(ctx, []metadata.Record{{Broker: &b}})
+}

@@ -1,0 +1,336 @@
+package controller
+
+// Topic admin: CreateTopics (KIP-4; validate_only; defaults of KIP-464 when
+// partitions or replication factor are -1), DeleteTopics (by name or id,
+// KIP-516) and CreatePartitions (KIP-195).
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+// maxTopicNameLength is Kafka's limit (249: a partition directory name
+// with its "-NNNN" suffix must fit in 255 bytes).
+const maxTopicNameLength = 249
+
+// ValidateTopicName applies Kafka's topic name rules.
+func ValidateTopicName(name string) error {
+	switch {
+	case name == "":
+		return errorf(kerr.InvalidTopicException, "topic name is empty")
+	case name == "." || name == "..":
+		return errorf(kerr.InvalidTopicException, "topic name cannot be %q", name)
+	case len(name) > maxTopicNameLength:
+		return errorf(kerr.InvalidTopicException, "topic name is %d characters, the limit is %d", len(name), maxTopicNameLength)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return errorf(kerr.InvalidTopicException, "topic name %q has character %q; legal are ASCII letters, digits, '.', '_' and '-'", name, r)
+		}
+	}
+	return nil
+}
+
+// TopicSpec is one topic of a CreateTopics request.
+type TopicSpec struct {
+	Name              string
+	Partitions        int32     // -1: num.partitions
+	ReplicationFactor int16     // -1: default.replication.factor
+	Assignment        [][]int32 // explicit replicas per partition; overrides the two above
+	Configs           map[string]*string
+}
+
+// CreatedTopic is what CreateTopics made (or would make, validating only).
+type CreatedTopic struct {
+	ID                UUID
+	Partitions        int32
+	ReplicationFactor int16
+	Err               error
+}
+
+// UUID re-exports the topic id type for callers of this package.
+type UUID = metadata.UUID
+
+// CreateTopics creates each valid topic; each topic succeeds or fails on
+// its own, as in Kafka. With validateOnly nothing is written.
+func (c *Controller) CreateTopics(ctx context.Context, specs []TopicSpec, validateOnly bool) []CreatedTopic {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	im := c.store.Image()
+	out := make([]CreatedTopic, len(specs))
+	var recs []metadata.Record
+	names := map[string]bool{}
+	for i, s := range specs {
+		topicRecs, res := c.planTopic(im, s, names)
+		out[i] = res
+		if res.Err == nil {
+			names[s.Name] = true
+			recs = append(recs, topicRecs...)
+		}
+	}
+	if validateOnly {
+		return out
+	}
+	if err := c.propose(ctx, recs); err != nil {
+		for i := range out {
+			if out[i].Err == nil {
+				out[i].Err = err
+			}
+		}
+	}
+	return out
+}
+
+func (c *Controller) planTopic(im *metadata.Image, s TopicSpec, pending map[string]bool) ([]metadata.Record, CreatedTopic) {
+	fail := func(err error) ([]metadata.Record, CreatedTopic) { return nil, CreatedTopic{Err: err} }
+	if err := ValidateTopicName(s.Name); err != nil {
+		return fail(err)
+	}
+	if im.Topic(s.Name) != nil || pending[s.Name] {
+		return fail(errorf(kerr.TopicAlreadyExists, "topic %q already exists", s.Name))
+	}
+	if other := collision(im, s.Name); other != "" {
+		return fail(errorf(kerr.InvalidTopicException, "topic %q collides with existing topic %q ('.' and '_' are the same in metric names)", s.Name, other))
+	}
+	if c.cfg.ValidateTopicConfigs != nil {
+		if err := c.cfg.ValidateTopicConfigs(s.Configs); err != nil {
+			return fail(errorf(kerr.InvalidConfig, "%v", err))
+		}
+	}
+	assign, err := c.assignment(im, s, 0)
+	if err != nil {
+		return fail(err)
+	}
+	id := metadata.NewUUID()
+	recs := []metadata.Record{{Topic: &metadata.TopicRecord{Name: s.Name, ID: id}}}
+	recs = append(recs, partitionRecords(id, 0, assign)...)
+	for _, name := range sortedKeys(s.Configs) {
+		if v := s.Configs[name]; v != nil {
+			recs = append(recs, metadata.Record{Config: &metadata.ConfigRecord{
+				ResourceType: metadata.ResourceTopic, ResourceName: s.Name, Name: name, Value: v}})
+		}
+	}
+	return recs, CreatedTopic{ID: id, Partitions: int32(len(assign)), ReplicationFactor: int16(len(assign[0]))}
+}
+
+// collision finds an existing topic whose name equals name once '.' and
+// '_' are treated alike (Kafka refuses such pairs).
+func collision(im *metadata.Image, name string) string {
+	norm := func(s string) string { return strings.ReplaceAll(s, ".", "_") }
+	if !strings.ContainsAny(name, "._") {
+		return ""
+	}
+	for _, other := range im.TopicNames() {
+		if other != name && norm(other) == norm(name) {
+			return other
+		}
+	}
+	return ""
+}
+
+func partitionRecords(id metadata.UUID, first int, assign [][]int32) []metadata.Record {
+	recs := make([]metadata.Record, 0, len(assign))
+	for i, replicas := range assign {
+		recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{
+			TopicID: id, Partition: int32(first + i), Replicas: replicas,
+			ISR: slices.Clone(replicas), Leader: replicas[0],
+		}})
+	}
+	return recs
+}
+
+// assignment returns the replicas of each new partition: the explicit
+// assignment, validated, or a placement over the live brokers.
+func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) ([][]int32, error) {
+	live := liveBrokers(im)
+	if len(s.Assignment) > 0 {
+		if s.Partitions != -1 || s.ReplicationFactor != -1 {
+			return nil, errorf(kerr.InvalidRequest, "give either an assignment or partitions and replication factor, not both")
+		}
+		return validAssignment(s.Assignment, live)
+	}
+	parts, rf := s.Partitions, s.ReplicationFactor
+	if parts == -1 {
+		parts = c.cfg.DefaultPartitions
+	}
+	if rf == -1 {
+		rf = c.cfg.DefaultReplicationFactor
+	}
+	if parts <= 0 {
+		return nil, errorf(kerr.InvalidPartitions, "number of partitions must be larger than 0, got %d", parts)
+	}
+	if rf <= 0 {
+		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0, got %d", rf)
+	}
+	if int(rf) > len(live) {
+		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor %d is larger than the %d available brokers", rf, len(live))
+	}
+	return place(live, existing, int(parts), int(rf)), nil
+}
+
+func liveBrokers(im *metadata.Image) []int32 {
+	var ids []int32
+	for _, b := range im.Brokers() {
+		if !b.Fenced {
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
+}
+
+// place spreads replicas round-robin from a random start, as Kafka's
+// rack-unaware assignment does; the first replica is the preferred leader.
+func place(live []int32, existing, parts, rf int) [][]int32 {
+	start := rand.IntN(len(live))
+	out := make([][]int32, parts)
+	for p := range parts {
+		replicas := make([]int32, rf)
+		for r := range rf {
+			replicas[r] = live[(start+existing+p+r)%len(live)]
+		}
+		out[p] = replicas
+	}
+	return out
+}
+
+func validAssignment(assign [][]int32, live []int32) ([][]int32, error) {
+	rf := len(assign[0])
+	for p, replicas := range assign {
+		if len(replicas) == 0 || len(replicas) != rf {
+			return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d has %d replicas; every partition needs the same number, at least 1", p, len(replicas))
+		}
+		seen := map[int32]bool{}
+		for _, r := range replicas {
+			if seen[r] {
+				return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d lists broker %d twice", p, r)
+			}
+			seen[r] = true
+			if !slices.Contains(live, r) {
+				return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d names broker %d, which is not a live broker", p, r)
+			}
+		}
+	}
+	return assign, nil
+}
+
+// TopicRef names a topic by name or, when Name is empty, by id.
+type TopicRef struct {
+	Name string
+	ID   metadata.UUID
+}
+
+// DeletedTopic is the result of deleting one topic.
+type DeletedTopic struct {
+	Name string
+	ID   metadata.UUID
+	Err  error
+}
+
+// DeleteTopics deletes topics by name or id.
+func (c *Controller) DeleteTopics(ctx context.Context, refs []TopicRef) []DeletedTopic {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	im := c.store.Image()
+	out := make([]DeletedTopic, len(refs))
+	var recs []metadata.Record
+	seen := map[metadata.UUID]bool{}
+	for i, ref := range refs {
+		out[i] = DeletedTopic{Name: ref.Name, ID: ref.ID}
+		t := im.Topic(ref.Name)
+		if ref.Name == "" {
+			t = im.TopicByID(ref.ID)
+		}
+		switch {
+		case !c.cfg.DeleteTopicEnable:
+			out[i].Err = errorf(kerr.TopicDeletionDisabled, "delete.topic.enable is false")
+		case t == nil && ref.Name == "":
+			out[i].Err = errorf(kerr.UnknownTopicID, "no topic has id %s", ref.ID)
+		case t == nil:
+			out[i].Err = errorf(kerr.UnknownTopicOrPartition, "no topic %q", ref.Name)
+		default:
+			out[i].Name, out[i].ID = t.Name, t.ID
+			if !seen[t.ID] {
+				seen[t.ID] = true
+				recs = append(recs, metadata.Record{RemoveTopic: &metadata.RemoveTopicRecord{ID: t.ID}})
+			}
+		}
+	}
+	if err := c.propose(ctx, recs); err != nil {
+		for i := range out {
+			if out[i].Err == nil {
+				out[i].Err = err
+			}
+		}
+	}
+	return out
+}
+
+// PartitionsSpec is one topic of a CreatePartitions request.
+type PartitionsSpec struct {
+	Topic      string
+	Count      int32     // the new total
+	Assignment [][]int32 // replicas of the new partitions, optional
+}
+
+// CreatePartitions raises topics' partition counts.
+func (c *Controller) CreatePartitions(ctx context.Context, specs []PartitionsSpec, validateOnly bool) []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	im := c.store.Image()
+	out := make([]error, len(specs))
+	var recs []metadata.Record
+	for i, s := range specs {
+		r, err := c.planPartitions(im, s)
+		out[i] = err
+		recs = append(recs, r...)
+	}
+	if validateOnly {
+		return out
+	}
+	if err := c.propose(ctx, recs); err != nil {
+		for i := range out {
+			if out[i] == nil {
+				out[i] = err
+			}
+		}
+	}
+	return out
+}
+
+func (c *Controller) planPartitions(im *metadata.Image, s PartitionsSpec) ([]metadata.Record, error) {
+	t := im.Topic(s.Topic)
+	if t == nil {
+		return nil, errorf(kerr.UnknownTopicOrPartition, "no topic %q", s.Topic)
+	}
+	have := int32(len(t.Partitions))
+	if s.Count <= have {
+		return nil, errorf(kerr.InvalidPartitions, "topic %q has %d partitions; the new count %d must be larger", s.Topic, have, s.Count)
+	}
+	spec := TopicSpec{Partitions: s.Count - have, ReplicationFactor: int16(len(t.Partitions[0].Replicas))}
+	if len(s.Assignment) > 0 {
+		if int32(len(s.Assignment)) != s.Count-have {
+			return nil, errorf(kerr.InvalidReplicaAssignment, "%d assignments for %d new partitions", len(s.Assignment), s.Count-have)
+		}
+		spec = TopicSpec{Partitions: -1, ReplicationFactor: -1, Assignment: s.Assignment}
+	}
+	assign, err := c.assignment(im, spec, int(have))
+	if err != nil {
+		return nil, err
+	}
+	return partitionRecords(t.ID, int(have), assign), nil
+}
+
+func sortedKeys(m map[string]*string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
