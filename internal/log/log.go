@@ -179,24 +179,46 @@ func (l *Log) fail(err error) error {
 // writes it. The batch's bytes are rewritten in place. With FsyncOnAck the
 // call returns once the batch is durable.
 func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
-	return l.appendBatch(batch, true, leaderEpoch)
+	res, next, err := l.appendBatch(batch, true, leaderEpoch)
+	if err != nil {
+		return res, err
+	}
+	return res, l.afterAppend(next, l.cfg.Load())
+}
+
+// AppendDeferred is Append without waiting for FsyncOnAck's fsync: it
+// returns once the batch is written, and the caller calls Sync with the
+// returned next offset before acknowledging it. This lets a connection
+// append its next pipelined request while the fsync of the previous one
+// runs, so both share one group commit. The flush.messages policy of
+// page-cache mode still applies here.
+func (l *Log) AppendDeferred(batch []byte, leaderEpoch int32) (res AppendResult, next int64, err error) {
+	res, next, err = l.appendBatch(batch, true, leaderEpoch)
+	if err == nil && !l.cfg.Load().FsyncOnAck {
+		err = l.afterAppend(next, l.cfg.Load())
+	}
+	return res, next, err
 }
 
 // AppendReplica appends a batch fetched from the partition leader, keeping
 // its offsets and leader epoch. Its base offset must be at or past the log
 // end (a compacted leader may leave gaps).
 func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
-	return l.appendBatch(batch, false, 0)
+	res, next, err := l.appendBatch(batch, false, 0)
+	if err != nil {
+		return res, err
+	}
+	return res, l.afterAppend(next, l.cfg.Load())
 }
 
 // appendBatch validates batch, places it under the append lock (as the
-// leader: new offsets and epoch; as a replica: its own, checked), appends
-// it, and applies the durability policy.
-func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendResult, error) {
+// leader: new offsets and epoch; as a replica: its own, checked) and
+// appends it; it returns the next offset for the durability policy.
+func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendResult, int64, error) {
 	res := AppendResult{LogAppendTime: -1}
 	h, err := record.Validate(batch)
 	if err != nil {
-		return res, err
+		return res, 0, err
 	}
 	cfg := l.cfg.Load()
 	l.mu.Lock()
@@ -211,10 +233,7 @@ func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendR
 	}
 	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
 	l.mu.Unlock()
-	if err != nil {
-		return res, err
-	}
-	return res, l.afterAppend(h.NextOffset(), cfg)
+	return res, h.NextOffset(), err
 }
 
 // placeAsLeader gives batch the next offsets and leaderEpoch, and for

@@ -135,3 +135,31 @@ func TestIOErrorsFailTheLog(t *testing.T) {
 		})
 	}
 }
+
+// AppendDeferred writes without FsyncOnAck's wait: a power cut before the
+// caller's Sync may lose the batch, one after it may not.
+func TestAppendDeferredIsDurableOnlyAfterSync(t *testing.T) {
+	fsys := vfs.NewMem()
+	cfg := testConfig()
+	cfg.FsyncOnAck = true
+	l, _ := openLog(t, fsys, cfg, newClock())
+	mustAppend(t, l, valueBatch(t, 1, 3, 10))
+	res, next, err := l.AppendDeferred(valueBatch(t, 2, 2, 10), 0)
+	if err != nil || res.BaseOffset != 3 || next != 5 {
+		t.Fatalf("deferred append: %+v next %d err %v", res, next, err)
+	}
+	if l.RecoveryPoint() != 3 {
+		t.Fatalf("recovery point %d before Sync, want 3", l.RecoveryPoint())
+	}
+	if err := l.Sync(next); err != nil || l.RecoveryPoint() != 5 {
+		t.Fatalf("sync: %v, recovery point %d", err, l.RecoveryPoint())
+	}
+	if _, _, err := l.AppendDeferred(valueBatch(t, 3, 1, 10), 0); err != nil {
+		t.Fatal(err)
+	}
+	fsys.Crash()
+	l2, _ := openLog(t, fsys, cfg, newClock())
+	if end := l2.LogEndOffset(); end < 5 {
+		t.Fatalf("synced records lost: log end %d", end)
+	}
+}
