@@ -26,12 +26,18 @@ func writeCheckpoint(fsys vfs.FS, name string, lines []string) error {
 		buf.WriteString(l)
 		buf.WriteByte('\n')
 	}
+	return writeFileAtomic(fsys, name, buf.Bytes())
+}
+
+// writeFileAtomic replaces name with data: a temporary file, fsynced,
+// renamed over name, and the directory synced.
+func writeFileAtomic(fsys vfs.FS, name string, data []byte) error {
 	tmp := name + tmpSuffix
 	f, err := fsys.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}

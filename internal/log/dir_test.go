@@ -105,3 +105,34 @@ func TestDirIsolatesACorruptPartition(t *testing.T) {
 		t.Fatalf("deleted partition still on disk: %v", err)
 	}
 }
+
+func TestPartitionMetadataRecordsTheTopicID(t *testing.T) {
+	fsys := vfs.NewMem()
+	d, _, err := OpenDir(fsys, "data", DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := TopicPartition{Topic: "a", Partition: 0}
+	if _, err := d.Create(tp); err != nil {
+		t.Fatal(err)
+	}
+	if id, err := d.TopicID(tp); id != "" || err != nil {
+		t.Fatalf("fresh log: %q %v", id, err)
+	}
+	if err := d.SetTopicID(tp, "AAAAAAAAAAAAAAAAAAAAAQ"); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	fsys.Crash()
+	d, _, err = OpenDir(fsys, "data", DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if id, err := d.TopicID(tp); id != "AAAAAAAAAAAAAAAAAAAAAQ" || err != nil {
+		t.Fatalf("after crash: %q %v", id, err)
+	}
+	if _, err := d.TopicID(TopicPartition{Topic: "b"}); err == nil {
+		t.Fatal("no error for a missing partition")
+	}
+}
