@@ -1,0 +1,255 @@
+// Package partition is the replica manager: the partitions this broker
+// hosts, their high watermarks, and the waiting that acks and fetch long
+// polls need. It follows the metadata image: when the image gives this
+// broker a replica, the partition's log is opened or created; when the
+// topic goes, the log is deleted.
+//
+// The high watermark (Kafka's HW) is the offset below which records are
+// committed and visible to consumers. With one replica, as here, a record
+// is committed once it is durable by the log's policy: fsynced with
+// FsyncOnAck, written in page-cache mode. Replication (the cluster issue)
+// will take the smallest log end of the in-sync replicas instead.
+package partition
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/samsa-io/samsa/internal/log"
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+// Errors a partition operation returns, mapped to Kafka codes by the API.
+var (
+	ErrNotLeader   = errors.New("partition: not the leader")
+	ErrOutOfRange  = errors.New("partition: offset out of range")
+	ErrFenced      = errors.New("partition: leader epoch is newer than ours")
+	ErrStaleEpoch  = errors.New("partition: leader epoch is older than ours")
+	ErrUnknown     = errors.New("partition: not hosted here")
+	ErrStorageFail = errors.New("partition: storage failure")
+)
+
+// Partition is one partition this broker hosts.
+type Partition struct {
+	TP      log.TopicPartition
+	TopicID metadata.UUID
+	log     *log.Log
+
+	leader      atomic.Bool
+	leaderEpoch atomic.Int32
+	hw          atomic.Int64
+
+	mu      sync.Mutex
+	waiters map[*Waiter]struct{}
+}
+
+func newPartition(tp log.TopicPartition, id metadata.UUID, l *log.Log) *Partition {
+	p := &Partition{TP: tp, TopicID: id, log: l, waiters: map[*Waiter]struct{}{}}
+	p.hw.Store(p.committedEnd())
+	return p
+}
+
+// Log is the partition's log.
+func (p *Partition) Log() *log.Log { return p.log }
+
+// LeaderEpoch is the partition's current leader epoch.
+func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch.Load() }
+
+// IsLeader reports whether this broker leads the partition.
+func (p *Partition) IsLeader() bool { return p.leader.Load() }
+
+// HighWatermark is the offset below which records are committed.
+func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
+
+// committedEnd is what a single replica may expose: the durable end with
+// FsyncOnAck, the log end in page-cache mode.
+func (p *Partition) committedEnd() int64 {
+	if p.log.Config().FsyncOnAck {
+		return p.log.RecoveryPoint()
+	}
+	return p.log.LogEndOffset()
+}
+
+// advance raises the high watermark to the committed end and wakes
+// waiters when it moved.
+func (p *Partition) advance() {
+	target := p.committedEnd()
+	for {
+		cur := p.hw.Load()
+		if target <= cur {
+			return
+		}
+		if p.hw.CompareAndSwap(cur, target) {
+			break
+		}
+	}
+	p.mu.Lock()
+	for w := range p.waiters {
+		w.wake()
+	}
+	p.mu.Unlock()
+}
+
+// Append appends one batch as the leader and returns the offset after it.
+// The batch is not committed until Commit(next) returns: the caller may
+// append more (its next pipelined request) before waiting.
+func (p *Partition) Append(batch []byte) (res log.AppendResult, next int64, err error) {
+	if !p.leader.Load() {
+		return res, 0, ErrNotLeader
+	}
+	res, next, err = p.log.AppendDeferred(batch, p.leaderEpoch.Load())
+	if err == nil && !p.log.Config().FsyncOnAck {
+		p.advance()
+	}
+	return res, next, err
+}
+
+// Commit waits until every offset below next is committed, fsyncing with
+// FsyncOnAck (one fsync for every caller waiting at once).
+func (p *Partition) Commit(next int64) error {
+	if p.log.Config().FsyncOnAck {
+		if err := p.log.Sync(next); err != nil {
+			return err
+		}
+	}
+	p.advance()
+	return nil
+}
+
+// Waiter is woken when the high watermark of a partition it watches moves.
+type Waiter struct{ ch chan struct{} }
+
+// NewWaiter returns a waiter watching nothing yet.
+func NewWaiter() *Waiter { return &Waiter{ch: make(chan struct{}, 1)} }
+
+func (w *Waiter) wake() {
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+}
+
+// C is signalled after a watched partition's high watermark moved.
+func (w *Waiter) C() <-chan struct{} { return w.ch }
+
+// Watch registers w; call Unwatch when done.
+func (p *Partition) Watch(w *Waiter) {
+	p.mu.Lock()
+	p.waiters[w] = struct{}{}
+	p.mu.Unlock()
+}
+
+// Unwatch removes w.
+func (p *Partition) Unwatch(w *Waiter) {
+	p.mu.Lock()
+	delete(p.waiters, w)
+	p.mu.Unlock()
+}
+
+// ReadResult is a fetch from one partition.
+type ReadResult struct {
+	Records        []byte
+	HighWatermark  int64
+	LastStable     int64
+	LogStartOffset int64
+}
+
+// Read returns batches from offset up to the high watermark, at most
+// maxBytes, or the first batch whatever its size with minOne (KIP-74).
+func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	hw := p.hw.Load()
+	res := ReadResult{HighWatermark: hw, LastStable: hw, LogStartOffset: p.log.LogStartOffset()}
+	if offset < res.LogStartOffset || offset > p.log.LogEndOffset() {
+		return res, ErrOutOfRange
+	}
+	if offset >= hw {
+		return res, nil
+	}
+	data, err := p.log.Read(offset, maxBytes, hw, minOne)
+	if errors.Is(err, log.ErrOffsetOutOfRange) {
+		return res, ErrOutOfRange
+	}
+	res.Records = data
+	return res, err
+}
+
+// Special timestamps of ListOffsets.
+const (
+	Latest           = -1
+	Earliest         = -2
+	MaxTimestamp     = -3
+	EarliestLocal    = -4 // KIP-405
+	LatestTiered     = -5 // KIP-1005
+	EarliestPending  = -6 // KIP-1023
+	notFoundTimestap = -1
+)
+
+// OffsetResult is one ListOffsets answer.
+type OffsetResult struct {
+	Offset      int64
+	Timestamp   int64
+	LeaderEpoch int32
+}
+
+// ListOffset answers ListOffsets for one timestamp (or special value).
+func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
+	hw := p.hw.Load()
+	found := func(off, ts int64) OffsetResult {
+		return OffsetResult{Offset: off, Timestamp: ts, LeaderEpoch: p.epochAt(off)}
+	}
+	switch ts {
+	case Latest:
+		return OffsetResult{Offset: hw, Timestamp: notFoundTimestap, LeaderEpoch: p.leaderEpoch.Load()}, nil
+	case Earliest, EarliestLocal:
+		return found(p.log.LogStartOffset(), notFoundTimestap), nil
+	case LatestTiered, EarliestPending:
+		// Nothing is tiered: Kafka answers -1 without tiered storage.
+		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
+	case MaxTimestamp:
+		to, err := p.log.MaxTimestamp()
+		if err != nil || to.Offset < 0 || to.Offset >= hw {
+			return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, err
+		}
+		return found(to.Offset, to.Timestamp), nil
+	}
+	to, err := p.log.OffsetForTimestamp(ts)
+	if err != nil || to.Offset < 0 || to.Offset >= hw {
+		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, err
+	}
+	return found(to.Offset, to.Timestamp), nil
+}
+
+// epochAt is the leader epoch of the batch holding offset.
+func (p *Partition) epochAt(off int64) int32 {
+	epoch := int32(-1)
+	for _, e := range p.log.Epochs() {
+		if e.StartOffset > off {
+			break
+		}
+		epoch = e.Epoch
+	}
+	return epoch
+}
+
+// EndOffsetForEpoch answers OffsetForLeaderEpoch (KIP-101, KIP-279): the
+// largest epoch at most the one asked, and the offset where it ended.
+func (p *Partition) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	if epoch == p.leaderEpoch.Load() {
+		return epoch, p.log.LogEndOffset()
+	}
+	return p.log.EndOffsetForEpoch(epoch)
+}
+
+// CheckEpoch compares a client's current leader epoch (KIP-320; -1 skips
+// the check) with ours.
+func (p *Partition) CheckEpoch(clientEpoch int32) error {
+	ours := p.leaderEpoch.Load()
+	switch {
+	case clientEpoch < 0 || clientEpoch == ours:
+		return nil
+	case clientEpoch > ours:
+		return ErrStaleEpoch // we are behind: UNKNOWN_LEADER_EPOCH
+	}
+	return ErrFenced // the client is behind: FENCED_LEADER_EPOCH
+}
