@@ -13,22 +13,49 @@ package partition
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/record"
 )
 
-// Errors a partition operation returns, mapped to Kafka codes by the API.
+// Errors a partition operation returns are Kafka's own (kerr values,
+// possibly wrapped), so the API layer answers with their codes.
 var (
-	ErrNotLeader   = errors.New("partition: not the leader")
-	ErrOutOfRange  = errors.New("partition: offset out of range")
-	ErrFenced      = errors.New("partition: leader epoch is newer than ours")
-	ErrStaleEpoch  = errors.New("partition: leader epoch is older than ours")
-	ErrUnknown     = errors.New("partition: not hosted here")
-	ErrStorageFail = errors.New("partition: storage failure")
+	ErrNotLeader   = kerr.NotLeaderForPartition
+	ErrOutOfRange  = kerr.OffsetOutOfRange
+	ErrFenced      = kerr.FencedLeaderEpoch  // the client's epoch is older than ours
+	ErrStaleEpoch  = kerr.UnknownLeaderEpoch // the client's epoch is newer than ours
+	ErrUnknown     = kerr.UnknownTopicOrPartition
+	ErrStorageFail = kerr.KafkaStorageError
 )
+
+// appendError maps a log or record error to Kafka's code for it.
+func appendError(err error) error {
+	var code *kerr.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, record.ErrUnsupportedMagic):
+		code = kerr.InvalidRecord // Kafka 4 takes only magic 2 (KIP-724)
+	case errors.Is(err, record.ErrCorrupt), errors.Is(err, record.ErrShort), errors.Is(err, log.ErrCorrupt):
+		code = kerr.CorruptMessage
+	case errors.Is(err, record.ErrInvalid):
+		code = kerr.InvalidRecord
+	case errors.Is(err, log.ErrMessageTooLarge):
+		code = kerr.MessageTooLarge
+	case errors.Is(err, log.ErrClosed):
+		code = kerr.NotLeaderForPartition // the partition is going away
+	default:
+		code = kerr.KafkaStorageError
+	}
+	return fmt.Errorf("%w: %w", code, err)
+}
 
 // Partition is one partition this broker hosts.
 type Partition struct {
@@ -41,11 +68,11 @@ type Partition struct {
 	hw          atomic.Int64
 
 	mu      sync.Mutex
-	waiters map[*Waiter]struct{}
+	waiters map[*byte]func()
 }
 
 func newPartition(tp log.TopicPartition, id metadata.UUID, l *log.Log) *Partition {
-	p := &Partition{TP: tp, TopicID: id, log: l, waiters: map[*Waiter]struct{}{}}
+	p := &Partition{TP: tp, TopicID: id, log: l, waiters: map[*byte]func(){}}
 	p.hw.Store(p.committedEnd())
 	return p
 }
@@ -85,24 +112,36 @@ func (p *Partition) advance() {
 		}
 	}
 	p.mu.Lock()
-	for w := range p.waiters {
-		w.wake()
+	for _, notify := range p.waiters {
+		notify()
 	}
 	p.mu.Unlock()
 }
 
-// Append appends one batch as the leader and returns the offset after it.
-// The batch is not committed until Commit(next) returns: the caller may
-// append more (its next pipelined request) before waiting.
-func (p *Partition) Append(batch []byte) (res log.AppendResult, next int64, err error) {
+// Appended describes an appended batch.
+type Appended struct {
+	BaseOffset     int64
+	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	LogStartOffset int64
+	// Next is the offset after the batch: pass it to Commit.
+	Next int64
+}
+
+// Append appends one batch as the leader. The batch is not committed until
+// Commit(Next) returns: the caller may append more (its next pipelined
+// request) before waiting.
+func (p *Partition) Append(batch []byte) (Appended, error) {
 	if !p.leader.Load() {
-		return res, 0, ErrNotLeader
+		return Appended{}, ErrNotLeader
 	}
-	res, next, err = p.log.AppendDeferred(batch, p.leaderEpoch.Load())
-	if err == nil && !p.log.Config().FsyncOnAck {
+	res, next, err := p.log.AppendDeferred(batch, p.leaderEpoch.Load())
+	if err != nil {
+		return Appended{}, appendError(err)
+	}
+	if !p.log.Config().FsyncOnAck {
 		p.advance()
 	}
-	return res, next, err
+	return Appended{BaseOffset: res.BaseOffset, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
 }
 
 // Commit waits until every offset below next is committed, fsyncing with
@@ -110,41 +149,25 @@ func (p *Partition) Append(batch []byte) (res log.AppendResult, next int64, err 
 func (p *Partition) Commit(next int64) error {
 	if p.log.Config().FsyncOnAck {
 		if err := p.log.Sync(next); err != nil {
-			return err
+			return appendError(err)
 		}
 	}
 	p.advance()
 	return nil
 }
 
-// Waiter is woken when the high watermark of a partition it watches moves.
-type Waiter struct{ ch chan struct{} }
-
-// NewWaiter returns a waiter watching nothing yet.
-func NewWaiter() *Waiter { return &Waiter{ch: make(chan struct{}, 1)} }
-
-func (w *Waiter) wake() {
-	select {
-	case w.ch <- struct{}{}:
-	default:
+// Watch calls notify (which must not block) each time the high watermark
+// moves, until the returned cancel is called.
+func (p *Partition) Watch(notify func()) (cancel func()) {
+	key := new(byte)
+	p.mu.Lock()
+	p.waiters[key] = notify
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.waiters, key)
+		p.mu.Unlock()
 	}
-}
-
-// C is signalled after a watched partition's high watermark moved.
-func (w *Waiter) C() <-chan struct{} { return w.ch }
-
-// Watch registers w; call Unwatch when done.
-func (p *Partition) Watch(w *Waiter) {
-	p.mu.Lock()
-	p.waiters[w] = struct{}{}
-	p.mu.Unlock()
-}
-
-// Unwatch removes w.
-func (p *Partition) Unwatch(w *Waiter) {
-	p.mu.Lock()
-	delete(p.waiters, w)
-	p.mu.Unlock()
 }
 
 // ReadResult is a fetch from one partition.
@@ -170,8 +193,11 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 	if errors.Is(err, log.ErrOffsetOutOfRange) {
 		return res, ErrOutOfRange
 	}
+	if err != nil {
+		return res, fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
+	}
 	res.Records = data
-	return res, err
+	return res, nil
 }
 
 // Special timestamps of ListOffsets.

@@ -1,9 +1,12 @@
 package partition
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/metadata"
@@ -97,7 +100,7 @@ func TestManagerFollowsTheImage(t *testing.T) {
 	if err != nil || p.IsLeader() || p.LeaderEpoch() != 3 {
 		t.Fatalf("b-1: %v leader %v", err, p != nil && p.IsLeader())
 	}
-	if _, err := f.m.Get("b", 0); err != ErrUnknown {
+	if _, err := f.m.Get("b", 0); !errors.Is(err, ErrUnknown) {
 		t.Fatalf("b-0: %v", err)
 	}
 	// A config change reaches the live log.
@@ -109,7 +112,7 @@ func TestManagerFollowsTheImage(t *testing.T) {
 	}
 	// Deleting a topic deletes its logs.
 	f.apply(metadata.Record{RemoveTopic: &metadata.RemoveTopicRecord{ID: a}})
-	if _, err := f.m.Get("a", 0); err != ErrUnknown || len(f.dir.Partitions()) != 1 {
+	if _, err := f.m.Get("a", 0); !errors.Is(err, ErrUnknown) || len(f.dir.Partitions()) != 1 {
 		t.Fatalf("a still hosted: %v, logs %v", err, f.dir.Partitions())
 	}
 }
@@ -130,12 +133,13 @@ func TestAppendCommitReadAndWake(t *testing.T) {
 	f.m.Start(f.im)
 	f.apply(topic("a", metadata.NewUUID(), []int32{1})...)
 	p, _ := f.m.Get("a", 0)
-	w := NewWaiter()
-	p.Watch(w)
-	defer p.Unwatch(w)
-	res, next, err := p.Append(batch(t, 1000, "x", "y"))
+	woken := make(chan struct{}, 1)
+	cancel := p.Watch(func() { woken <- struct{}{} })
+	defer cancel()
+	res, err := p.Append(batch(t, 1000, "x", "y"))
+	next := res.Next
 	if err != nil || res.BaseOffset != 0 || next != 2 {
-		t.Fatalf("append %+v %d %v", res, next, err)
+		t.Fatalf("append %+v %v", res, err)
 	}
 	if r, _ := p.Read(0, 1<<20, true); r.Records != nil || r.HighWatermark != 0 {
 		t.Fatal("uncommitted data visible")
@@ -144,7 +148,7 @@ func TestAppendCommitReadAndWake(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-w.C():
+	case <-woken:
 	default:
 		t.Fatal("waiter not woken")
 	}
@@ -156,7 +160,7 @@ func TestAppendCommitReadAndWake(t *testing.T) {
 	if h.PartitionLeaderEpoch != 3 || h.BaseOffset != 0 {
 		t.Fatalf("batch header %+v", h)
 	}
-	if _, err := p.Read(3, 100, true); err != ErrOutOfRange {
+	if _, err := p.Read(3, 100, true); !errors.Is(err, ErrOutOfRange) {
 		t.Fatalf("past end: %v", err)
 	}
 	if r, err := p.Read(2, 100, true); err != nil || r.Records != nil {
@@ -186,7 +190,7 @@ func TestNotLeaderCannotAppend(t *testing.T) {
 	f.m.Start(f.im)
 	f.apply(topic("a", metadata.NewUUID(), []int32{2, 1})...)
 	p, _ := f.m.Get("a", 0)
-	if _, _, err := p.Append(batch(t, 1, "x")); err != ErrNotLeader {
+	if _, err := p.Append(batch(t, 1, "x")); err != ErrNotLeader {
 		t.Fatalf("follower append: %v", err)
 	}
 }
@@ -201,8 +205,8 @@ func TestStartReplacesLogsOfOlderTopics(t *testing.T) {
 	f.apply(topic("a", oldA, []int32{1})...)
 	f.apply(topic("gone", gone, []int32{1})...)
 	p, _ := f.m.Get("a", 0)
-	_, next, _ := p.Append(batch(t, 1, "old"))
-	p.Commit(next)
+	res, _ := p.Append(batch(t, 1, "old"))
+	p.Commit(res.Next)
 	f.dir.Close()
 
 	// The metadata log, replayed at the next start, ends with "a" recreated
@@ -231,8 +235,8 @@ func TestStartKeepsLogsOfTheSameTopic(t *testing.T) {
 	id := metadata.NewUUID()
 	f.apply(topic("a", id, []int32{1})...)
 	p, _ := f.m.Get("a", 0)
-	_, next, _ := p.Append(batch(t, 1, "kept"))
-	p.Commit(next)
+	res, _ := p.Append(batch(t, 1, "kept"))
+	p.Commit(res.Next)
 	f.dir.Close()
 	g := newFixture(t, fsys)
 	g.apply(topic("a", id, []int32{1})...)
@@ -240,5 +244,29 @@ func TestStartKeepsLogsOfTheSameTopic(t *testing.T) {
 	p, _ = g.m.Get("a", 0)
 	if p.HighWatermark() != 1 {
 		t.Fatalf("hw %d after restart", p.HighWatermark())
+	}
+}
+
+func TestAppendErrorsCarryKafkaCodes(t *testing.T) {
+	f := newFixture(t, vfs.NewMem())
+	f.m.Start(f.im)
+	f.apply(topic("a", metadata.NewUUID(), []int32{1})...)
+	p, _ := f.m.Get("a", 0)
+	good := batch(t, 1, "x")
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 1
+	magic1 := append([]byte(nil), good...)
+	magic1[16] = 1
+	big := batch(t, 1, string(make([]byte, 2<<20)))
+	for name, c := range map[string]struct {
+		b    []byte
+		want *kerr.Error
+	}{
+		"crc": {bad, kerr.CorruptMessage}, "magic 1": {magic1, kerr.InvalidRecord},
+		"too large": {big, kerr.MessageTooLarge}, "truncated": {good[:30], kerr.CorruptMessage},
+	} {
+		if _, err := p.Append(c.b); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
 	}
 }
