@@ -13,9 +13,10 @@
 // costs billions of iterations however short it is: an 8-byte Metadata v12
 // body declaring 2^32-1 tags kept kmsg's ReadFrom busy for 116 s of CPU on
 // the reference machine (kmsg v1.15.0). The header's tags are parsed here
-// with the count bounded (SkipTags); request bodies need the same guard on
-// every tagged-field section, which takes each request's schema, before
-// kmsg decodes them.
+// with the count bounded (SkipTags); CheckRequest walks a request body by
+// its layout (schema_gen.go, generated from the definitions kmsg is
+// generated from) and bounds every count, length and tagged-field section
+// the same way, so a body it accepts is safe for kmsg to decode.
 package wire
 
 import (
