@@ -2,7 +2,9 @@ package wire
 
 import (
 	"bytes"
+	"errors"
 	"testing"
+	"time"
 )
 
 // FuzzReadFrame: any byte stream yields frames within the limit or an
@@ -40,6 +42,37 @@ func FuzzParseRequestHeader(f *testing.F) {
 		}
 		if len(body) > len(frame) || !bytes.HasSuffix(frame, body) {
 			t.Fatalf("body is not a suffix of the frame")
+		}
+	})
+}
+
+// FuzzCheckRequest: no input panics CheckRequest, and whatever it accepts
+// kmsg's ReadFrom decodes without error and at once; the input's bytes
+// bound its cost, whatever it declares.
+func FuzzCheckRequest(f *testing.F) {
+	for _, s := range kmsgSamples() {
+		f.Add(s.key, s.version, s.body)
+	}
+	for _, tc := range hostileCases {
+		f.Add(tc.key, tc.version, tc.body)
+	}
+	f.Fuzz(func(t *testing.T, key, version int16, body []byte) {
+		rest, err := checkBody(key, version, body)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnknownAPI) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if len(rest) > len(body) {
+			t.Fatalf("%d bytes left of %d", len(rest), len(body))
+		}
+		start := time.Now()
+		if _, err := kmsgRead(key, version, body); err != nil {
+			t.Fatalf("accepted, kmsg: %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("kmsg took %v on %d accepted bytes", d, len(body))
 		}
 	})
 }
