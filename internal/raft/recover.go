@@ -63,6 +63,17 @@ func (l *logState) restartAt(index, term uint64) (discarded bool) {
 	return true
 }
 
+// continueAt cuts the log after (index, term) when it holds that entry, as
+// a segment header that continues the log says, and otherwise restarts the
+// log there, as the first segment after a received snapshot says.
+func (l *logState) continueAt(index, term uint64) {
+	if t, ok := l.termAt(index); ok && t == term {
+		l.ents = l.ents[:index-l.baseIndex]
+		return
+	}
+	l.resetTo(index, term)
+}
+
 // appendEntry adds e, first dropping any entries at or after its index, as
 // a follower does when a new leader overwrites its uncommitted tail.
 func (l *logState) appendEntry(e *raftpb.Entry) error {
@@ -213,7 +224,7 @@ func replaySegment(b []byte, l *logState, hs **raftpb.HardState, first bool) (se
 	if first {
 		l.resetTo(hdr.prevIndex, hdr.prevTerm)
 	} else {
-		l.restartAt(hdr.prevIndex, hdr.prevTerm)
+		l.continueAt(hdr.prevIndex, hdr.prevTerm)
 	}
 	for {
 		r, n, ok := nextRecord(b[off:])
