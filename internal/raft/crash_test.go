@@ -43,7 +43,7 @@ type crashRun struct {
 	seed     uint64
 	fsys     *vfs.MemFS
 	cfg      Config
-	history  []smEntry      // applied before the last power cut
+	history  []smEntry       // applied before the last power cut
 	proposed map[string]bool // every payload ever proposed
 	late     int             // cuts after the proposals ran out
 }
