@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -160,7 +161,7 @@ func decodeUnicodeEscape(s string) (rune, int, error) {
 
 func hex4(s string) (rune, error) {
 	if len(s) < 4 {
-		return 0, fmt.Errorf(`malformed \uxxxx escape`)
+		return 0, errors.New(`malformed \uxxxx escape`)
 	}
 	n, err := strconv.ParseUint(s[:4], 16, 16)
 	if err != nil {
