@@ -10,8 +10,9 @@ import (
 // Values are the effective, validated configs of a broker or a topic: each
 // config's own value, else its synonyms' (unit-converted), else its
 // default. The typed accessors panic when name is not in the catalog or is
-// of another type: that is a programming error, not a user's. A null config
-// reads as the zero value; Lookup tells null apart.
+// of another type: that is a programming error, not a user's, as is using
+// the zero Values. A null config reads as the zero value; Lookup tells null
+// apart.
 type Values struct {
 	cat  *Catalog
 	vals map[string]value
