@@ -15,24 +15,10 @@ import (
 	"github.com/samsa-io/samsa/internal/metadata"
 )
 
-// maxTopicNameLength is Kafka's limit (249: a partition directory name
-// with its "-NNNN" suffix must fit in 255 bytes).
-const maxTopicNameLength = 249
-
 // ValidateTopicName applies Kafka's topic name rules.
 func ValidateTopicName(name string) error {
-	switch {
-	case name == "":
-		return errorf(kerr.InvalidTopicException, "topic name is empty")
-	case name == "." || name == "..":
-		return errorf(kerr.InvalidTopicException, "topic name cannot be %q", name)
-	case len(name) > maxTopicNameLength:
-		return errorf(kerr.InvalidTopicException, "topic name is %d characters, the limit is %d", len(name), maxTopicNameLength)
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return errorf(kerr.InvalidTopicException, "topic name %q has character %q; legal are ASCII letters, digits, '.', '_' and '-'", name, r)
-		}
+	if err := metadata.ValidTopicName(name); err != nil {
+		return errorf(kerr.InvalidTopicException, "%v", err)
 	}
 	return nil
 }

@@ -35,6 +35,8 @@ var allowed = map[string][]string{
 	"internal/registry":    {"internal/config"},
 	"internal/metrics":     {},
 	"internal/lint":        {},
+	// The embeddable broker for tests (ARCHITECTURE: "Public Go packages").
+	"samsatest": {"internal/broker"},
 }
 
 // anything marks packages that may import every internal package.

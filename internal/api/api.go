@@ -1,0 +1,189 @@
+// Package api answers Kafka requests: a dispatch table with one file per
+// API key, each registering the version range it implements. The table is
+// the only source of the ApiVersions answer (KIP-35, KIP-511), so Samsa
+// never advertises what it does not implement.
+//
+// Before kmsg decodes a body, wire.CheckRequest bounds every count in it by
+// the bytes present; a request that fails the check, or an unknown key or
+// version, closes that one connection, as Kafka does (ApiVersions answers
+// UNSUPPORTED_VERSION at version 0 instead, so a client can fall back).
+package api
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/wire"
+)
+
+// handlerFunc answers one decoded request.
+type handlerFunc func(ctx context.Context, h *Handler, c *Client, req kmsg.Request) reply
+
+// reply is a handler's answer: a response now, one to wait for (the
+// writer goroutine calls wait, in request order), or none (acks=0).
+type reply struct {
+	resp kmsg.Response
+	wait func(ctx context.Context) kmsg.Response
+	none bool
+}
+
+func now(resp kmsg.Response) reply { return reply{resp: resp} }
+
+type registration struct {
+	key, min, max int16
+	fn            handlerFunc
+}
+
+var registry = map[int16]registration{}
+
+// register adds an API; each handler file calls it from init.
+func register(key kmsg.Key, min, max int16, fn handlerFunc) {
+	if _, dup := registry[int16(key)]; dup {
+		panic(fmt.Sprintf("api: key %d registered twice", key))
+	}
+	if probe := kmsg.RequestForKey(int16(key)); probe == nil || max > probe.MaxVersion() {
+		panic(fmt.Sprintf("api: key %d version %d is beyond what kmsg encodes", key, max))
+	}
+	registry[int16(key)] = registration{key: int16(key), min: min, max: max, fn: fn}
+}
+
+// Supported returns the registered keys with their version ranges, sorted
+// by key: what ApiVersions advertises.
+func Supported() []kmsg.ApiVersionsResponseApiKey {
+	keys := make([]int16, 0, len(registry))
+	for k := range registry {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]kmsg.ApiVersionsResponseApiKey, len(keys))
+	for i, k := range keys {
+		r := registry[k]
+		out[i] = kmsg.ApiVersionsResponseApiKey{ApiKey: r.key, MinVersion: r.min, MaxVersion: r.max}
+	}
+	return out
+}
+
+// Client describes the connection a request came on.
+type Client struct {
+	ID       *string
+	Remote   string
+	Listener string
+}
+
+// Handler answers requests for one broker.
+type Handler struct {
+	deps Deps
+	log  *slog.Logger
+	fs   *fetchSessions
+}
+
+// New returns a handler over deps.
+func New(deps Deps) *Handler {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &Handler{deps: deps, log: deps.Logger, fs: newFetchSessions(deps.FetchSessionCacheSlots)}
+}
+
+// ErrClose asks the connection to close after logging why.
+var ErrClose = errors.New("api: closing the connection")
+
+// Response is the answer to one request: Bytes now (header and body,
+// without the size prefix), or Wait to call, in request order, for them.
+type Response struct {
+	Bytes []byte
+	Wait  func(ctx context.Context) []byte
+}
+
+// Serve handles one request. A nil Response means none is sent (acks=0).
+// An error means the connection must be closed.
+func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte, c *Client) (*Response, error) {
+	start := h.deps.Now()
+	reg, ok := registry[hdr.Key]
+	if !ok {
+		return nil, fmt.Errorf("%w: unsupported API key %d", ErrClose, hdr.Key)
+	}
+	if hdr.Version < reg.min || hdr.Version > reg.max {
+		if hdr.Key == int16(kmsg.ApiVersions) {
+			return &Response{Bytes: h.encode(hdr, start, unsupportedApiVersions())}, nil
+		}
+		return nil, fmt.Errorf("%w: API key %d version %d is outside %d-%d", ErrClose, hdr.Key, hdr.Version, reg.min, reg.max)
+	}
+	if err := wire.CheckRequest(hdr.Key, hdr.Version, body); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrClose, err)
+	}
+	req := kmsg.RequestForKey(hdr.Key)
+	req.SetVersion(hdr.Version)
+	if err := req.ReadFrom(body); err != nil {
+		return nil, fmt.Errorf("%w: decoding API key %d v%d: %v", ErrClose, hdr.Key, hdr.Version, err)
+	}
+	r := reg.fn(ctx, h, c, req)
+	switch {
+	case r.none:
+		h.observe(hdr.Key, start)
+		return nil, nil
+	case r.wait != nil:
+		return &Response{Wait: func(ctx context.Context) []byte {
+			resp := r.wait(ctx)
+			resp.SetVersion(hdr.Version)
+			return h.encode(hdr, start, resp)
+		}}, nil
+	}
+	r.resp.SetVersion(hdr.Version)
+	return &Response{Bytes: h.encode(hdr, start, r.resp)}, nil
+}
+
+// encode writes the response header (v1 with tagged fields for flexible
+// versions, except ApiVersions which always uses v0: KIP-511) and body.
+func (h *Handler) encode(hdr wire.RequestHeader, start time.Time, resp kmsg.Response) []byte {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, 64), uint32(hdr.CorrelationID))
+	if resp.IsFlexible() && hdr.Key != int16(kmsg.ApiVersions) {
+		b = append(b, 0)
+	}
+	b = resp.AppendTo(b)
+	h.observe(hdr.Key, start)
+	return b
+}
+
+func (h *Handler) observe(key int16, start time.Time) {
+	if h.deps.Observe != nil {
+		h.deps.Observe(key, h.deps.Now().Sub(start))
+	}
+}
+
+// errCode returns the Kafka error code of err: 0 for nil, the code of a
+// wrapped kerr value, else UNKNOWN_SERVER_ERROR.
+func errCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// errMessage is err's text for responses that carry one, nil for success.
+func errMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}
+
+// image returns the current metadata image.
+func (h *Handler) image() *metadata.Image { return h.deps.Image() }

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+// Partition is one partition this broker hosts, as the API needs it. The
+// errors it returns wrap kerr values.
+type Partition interface {
+	// Append appends a batch as the leader; it is committed once
+	// Commit(next) returns.
+	Append(batch []byte) (base, logAppendTime, logStart, next int64, err error)
+	Commit(next int64) error
+	// Read returns batches from offset up to the high watermark.
+	Read(offset int64, maxBytes int, minOne bool) (records []byte, hw, lastStable, logStart int64, err error)
+	// Watch calls notify whenever the high watermark moves, until cancel.
+	Watch(notify func()) (cancel func())
+	ListOffset(timestamp int64) (offset, ts int64, epoch int32, err error)
+	EndOffsetForEpoch(epoch int32) (int32, int64)
+	CheckEpoch(clientEpoch int32) error
+	LeaderEpoch() int32
+	HighWatermark() int64
+	LogStartOffset() int64
+	Size() int64
+	// DeleteRecordsBefore raises the log start offset (-1: the high
+	// watermark) and returns the new one.
+	DeleteRecordsBefore(offset int64) (int64, error)
+}
+
+// Admin is the controller: it takes Kafka's admin requests and answers
+// them, as Kafka's controller takes the request data.
+type Admin interface {
+	CreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) *kmsg.CreateTopicsResponse
+	DeleteTopics(ctx context.Context, req *kmsg.DeleteTopicsRequest) *kmsg.DeleteTopicsResponse
+	CreatePartitions(ctx context.Context, req *kmsg.CreatePartitionsRequest) *kmsg.CreatePartitionsResponse
+	AlterConfigs(ctx context.Context, req *kmsg.AlterConfigsRequest) *kmsg.AlterConfigsResponse
+	IncrementalAlterConfigs(ctx context.Context, req *kmsg.IncrementalAlterConfigsRequest) *kmsg.IncrementalAlterConfigsResponse
+}
+
+// Configs describes configs with their sources and synonyms.
+type Configs interface {
+	DescribeConfigs(im *metadata.Image, req *kmsg.DescribeConfigsRequest) *kmsg.DescribeConfigsResponse
+}
+
+// Deps is what the handler needs from the broker.
+type Deps struct {
+	NodeID    int32
+	ClusterID string
+	Image     func() *metadata.Image
+	// Partition returns a hosted partition or an error wrapping
+	// UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER or
+	// KAFKA_STORAGE_ERROR.
+	Partition func(topic string, p int32) (Partition, error)
+	Admin     Admin
+	Configs   Configs
+	// LogDir is the path DescribeLogDirs reports.
+	LogDir string
+	// AutoCreateTopics is auto.create.topics.enable.
+	AutoCreateTopics bool
+	// FetchSessionCacheSlots is max.incremental.fetch.session.cache.slots.
+	FetchSessionCacheSlots int
+	Logger                 *slog.Logger
+	Now                    func() time.Time
+	// Observe, when set, records each request's handling time.
+	Observe func(key int16, d time.Duration)
+	// Produced and Fetched, when set, count bytes and records per topic.
+	Produced func(topic string, bytes, records int64)
+	Fetched  func(topic string, bytes, records int64)
+}

@@ -1,0 +1,272 @@
+package api
+
+// Fetch (key 1), versions 4-18: long polls until min_bytes are ready or
+// max_wait_ms passes (KIP-74 size limits: max_bytes for the response,
+// partition_max_bytes per partition, the first batch always whole),
+// incremental sessions (KIP-227), leader epoch checks (KIP-320), topic ids
+// from v13 (KIP-516). Reads stop at the high watermark; read_committed
+// stops at the last stable offset, which equals it until transactions
+// exist.
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+func init() { register(kmsg.Fetch, 4, 18, handleFetch) }
+
+// fetchItem is one partition to read in a fetch.
+type fetchItem struct {
+	key         sessionKey
+	offset      int64
+	maxBytes    int64
+	leaderEpoch int32
+	sp          *sessionPartition // in a session; nil when sessionless
+}
+
+// fetchResult is one partition's read.
+type fetchResult struct {
+	item    *fetchItem
+	p       Partition
+	records []byte
+	hw, lso int64
+	start   int64
+	err     error
+}
+
+type fetchCall struct {
+	h           *Handler
+	r           *kmsg.FetchRequest
+	sess        *fetchSession // nil: sessionless
+	incremental bool
+	items       []*fetchItem
+}
+
+func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+	r := req.(*kmsg.FetchRequest)
+	call, err := h.planFetch(r)
+	if err != nil {
+		resp := r.ResponseKind().(*kmsg.FetchResponse)
+		resp.ErrorCode = errCode(err)
+		return now(resp)
+	}
+	results, ready := call.read()
+	if ready || r.MaxWaitMillis <= 0 {
+		return now(call.respond(results))
+	}
+	deadline := h.deps.Now().Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
+	return reply{wait: func(ctx context.Context) kmsg.Response {
+		return call.respond(call.longPoll(ctx, results, deadline))
+	}}
+}
+
+// planFetch resolves the session (KIP-227) and the partitions to read.
+func (h *Handler) planFetch(r *kmsg.FetchRequest) (*fetchCall, error) {
+	call := &fetchCall{h: h, r: r}
+	im := h.image()
+	switch {
+	case r.SessionEpoch == finalEpoch:
+		if r.SessionID != 0 {
+			h.fs.close(r.SessionID)
+		}
+	case r.SessionEpoch == initialEpoch:
+		if r.SessionID != 0 {
+			h.fs.close(r.SessionID)
+		}
+		call.sess = h.fs.open()
+	default:
+		s, err := h.fs.get(r.SessionID, r.SessionEpoch)
+		if err != nil {
+			return nil, err
+		}
+		call.sess, call.incremental = s, true
+	}
+	if call.sess == nil {
+		for _, rt := range r.Topics {
+			name, id := resolveTopic(im, r.Version, rt.Topic, rt.TopicID)
+			for _, rp := range rt.Partitions {
+				call.items = append(call.items, &fetchItem{key: sessionKey{name, id, rp.Partition},
+					offset: rp.FetchOffset, maxBytes: int64(rp.PartitionMaxBytes), leaderEpoch: rp.CurrentLeaderEpoch})
+			}
+		}
+		return call, nil
+	}
+	call.updateSession(im)
+	return call, nil
+}
+
+// updateSession applies the request's partitions and forgotten topics to
+// the session and lists every session partition to read.
+func (c *fetchCall) updateSession(im *metadata.Image) {
+	s, r := c.sess, c.r
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ft := range r.ForgottenTopics {
+		name, id := resolveTopic(im, r.Version, ft.Topic, ft.TopicID)
+		for _, p := range ft.Partitions {
+			s.forget(sessionKey{name, id, p})
+		}
+	}
+	for _, rt := range r.Topics {
+		name, id := resolveTopic(im, r.Version, rt.Topic, rt.TopicID)
+		for _, rp := range rt.Partitions {
+			s.set(sessionKey{name, id, rp.Partition}, rp.FetchOffset, int64(rp.PartitionMaxBytes), rp.CurrentLeaderEpoch)
+		}
+	}
+	s.epoch++
+	if s.epoch < 1 {
+		s.epoch = 1
+	}
+	for _, k := range s.order {
+		sp := s.parts[k]
+		c.items = append(c.items, &fetchItem{key: k, offset: sp.offset, maxBytes: sp.maxBytes, leaderEpoch: sp.leaderEpoch, sp: sp})
+	}
+}
+
+// resolveTopic returns a topic's name and id from whichever the request
+// version carries; an unknown id leaves the name empty.
+func resolveTopic(im *metadata.Image, version int16, name string, id metadata.UUID) (string, metadata.UUID) {
+	if version >= 13 {
+		if t := im.TopicByID(id); t != nil {
+			return t.Name, id
+		}
+		return "", id
+	}
+	if t := im.Topic(name); t != nil {
+		return name, t.ID
+	}
+	return name, id
+}
+
+// read reads every partition once; ready reports that the response may go
+// now (enough bytes, or an error to report).
+func (c *fetchCall) read() (results []fetchResult, ready bool) {
+	remaining := int64(c.r.MaxBytes)
+	if c.r.MaxBytes <= 0 {
+		remaining = 1 << 62
+	}
+	total := int64(0)
+	for _, it := range c.items {
+		res := c.readOne(it, remaining, total == 0)
+		total += int64(len(res.records))
+		remaining -= int64(len(res.records))
+		if res.err != nil {
+			ready = true
+		}
+		results = append(results, res)
+	}
+	return results, ready || total >= int64(c.r.MinBytes) || len(c.items) == 0
+}
+
+func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchResult {
+	res := fetchResult{item: it, hw: -1, lso: -1, start: -1}
+	if it.key.topic == "" {
+		res.err = kerr.UnknownTopicID
+		return res
+	}
+	p, err := c.h.deps.Partition(it.key.topic, it.key.partition)
+	if err == nil {
+		err = p.CheckEpoch(it.leaderEpoch)
+	}
+	if err != nil {
+		res.err = err
+		return res
+	}
+	res.p = p
+	limit := max(min(it.maxBytes, remaining), 0)
+	res.records, res.hw, res.lso, res.start, res.err = p.Read(it.offset, int(limit), first)
+	if res.err != nil {
+		res.hw, res.lso, res.start = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
+	}
+	return res
+}
+
+// longPoll waits for a watched partition's high watermark to move and
+// reads again, until the response is ready or the deadline passes.
+func (c *fetchCall) longPoll(ctx context.Context, results []fetchResult, deadline time.Time) []fetchResult {
+	wake := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	for _, res := range results {
+		if res.p != nil {
+			defer res.p.Watch(notify)()
+		}
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		select {
+		case <-wake:
+		case <-timer.C:
+			results, _ = c.read()
+			return results
+		case <-ctx.Done():
+			return results
+		}
+		var ready bool
+		if results, ready = c.read(); ready {
+			return results
+		}
+	}
+}
+
+// respond builds the response; in an incremental session it leaves out
+// partitions with nothing new and records what it sent.
+func (c *fetchCall) respond(results []fetchResult) *kmsg.FetchResponse {
+	resp := c.r.ResponseKind().(*kmsg.FetchResponse)
+	if c.sess != nil {
+		c.sess.mu.Lock()
+		defer c.sess.mu.Unlock()
+		resp.SessionID = c.sess.id
+	}
+	for i := range results {
+		res := &results[i]
+		if !c.include(res) {
+			continue
+		}
+		c.appendPartition(resp, res)
+	}
+	return resp
+}
+
+// include decides whether an incremental response carries a partition,
+// and notes the values sent.
+func (c *fetchCall) include(res *fetchResult) bool {
+	sp := res.item.sp
+	if sp == nil {
+		return true
+	}
+	changed := !sp.sent || len(res.records) > 0 || res.err != nil ||
+		sp.hw != res.hw || sp.lso != res.lso || sp.logStart != res.start
+	sp.sent, sp.hw, sp.lso, sp.logStart = true, res.hw, res.lso, res.start
+	return changed || !c.incremental
+}
+
+func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) {
+	k := res.item.key
+	if n := len(resp.Topics); n == 0 || resp.Topics[n-1].Topic != k.topic || resp.Topics[n-1].TopicID != k.id {
+		t := kmsg.NewFetchResponseTopic()
+		t.Topic, t.TopicID = k.topic, k.id
+		resp.Topics = append(resp.Topics, t)
+	}
+	t := &resp.Topics[len(resp.Topics)-1]
+	p := kmsg.NewFetchResponseTopicPartition()
+	p.Partition = k.partition
+	p.ErrorCode = errCode(res.err)
+	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = res.hw, res.lso, res.start
+	p.PreferredReadReplica = -1
+	p.RecordBatches = res.records
+	t.Partitions = append(t.Partitions, p)
+	if len(res.records) > 0 && c.h.deps.Fetched != nil {
+		c.h.deps.Fetched(k.topic, int64(len(res.records)), batchRecords(res.records))
+	}
+}

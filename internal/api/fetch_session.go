@@ -1,0 +1,136 @@
+package api
+
+// Incremental fetch sessions (KIP-227). A session remembers, per
+// partition, the fetch offset and size limit the client last sent and the
+// watermarks it last received; an incremental request lists only what
+// changed and its response only the partitions with news. Sessions are
+// evicted least recently used when the cache is full
+// (max.incremental.fetch.session.cache.slots).
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+// Session epochs with a meaning of their own.
+const (
+	initialEpoch = 0  // create a session
+	finalEpoch   = -1 // no session (or close the one named)
+)
+
+type sessionKey struct {
+	topic     string
+	id        metadata.UUID
+	partition int32
+}
+
+type sessionPartition struct {
+	offset, maxBytes int64
+	leaderEpoch      int32
+	// Last values sent, so an incremental response can omit the partition.
+	hw, lso, logStart int64
+	sent              bool
+}
+
+type fetchSession struct {
+	mu    sync.Mutex
+	id    int32
+	epoch int32 // the epoch the next request must carry
+	parts map[sessionKey]*sessionPartition
+	order []sessionKey // partitions in the order the client added them
+	elem  *list.Element
+}
+
+type fetchSessions struct {
+	mu     sync.Mutex
+	slots  int
+	nextID int32
+	byID   map[int32]*fetchSession
+	lru    *list.List // front: most recently used
+}
+
+func newFetchSessions(slots int) *fetchSessions {
+	if slots <= 0 {
+		slots = 1000 // Kafka's default
+	}
+	return &fetchSessions{slots: slots, byID: map[int32]*fetchSession{}, lru: list.New()}
+}
+
+// open creates a session, evicting the least recently used one when full.
+func (fs *fetchSessions) open() *fetchSession {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if len(fs.byID) >= fs.slots {
+		oldest := fs.lru.Back().Value.(*fetchSession)
+		fs.lru.Remove(oldest.elem)
+		delete(fs.byID, oldest.id)
+	}
+	for {
+		fs.nextID++
+		if fs.nextID <= 0 {
+			fs.nextID = 1
+		}
+		if fs.byID[fs.nextID] == nil {
+			break
+		}
+	}
+	s := &fetchSession{id: fs.nextID, epoch: 1, parts: map[sessionKey]*sessionPartition{}}
+	s.elem = fs.lru.PushFront(s)
+	fs.byID[s.id] = s
+	return s
+}
+
+// get returns a session for an incremental request, checking its epoch.
+func (fs *fetchSessions) get(id, epoch int32) (*fetchSession, error) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	s := fs.byID[id]
+	if s == nil {
+		return nil, kerr.FetchSessionIDNotFound
+	}
+	fs.lru.MoveToFront(s.elem)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.epoch != epoch {
+		return nil, kerr.InvalidFetchSessionEpoch
+	}
+	return s, nil
+}
+
+func (fs *fetchSessions) close(id int32) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if s := fs.byID[id]; s != nil {
+		fs.lru.Remove(s.elem)
+		delete(fs.byID, id)
+	}
+}
+
+// set adds or updates a partition of the session.
+func (s *fetchSession) set(k sessionKey, offset, maxBytes int64, epoch int32) {
+	sp := s.parts[k]
+	if sp == nil {
+		sp = &sessionPartition{}
+		s.parts[k] = sp
+		s.order = append(s.order, k)
+	}
+	sp.offset, sp.maxBytes, sp.leaderEpoch = offset, maxBytes, epoch
+}
+
+// forget removes a partition.
+func (s *fetchSession) forget(k sessionKey) {
+	if s.parts[k] == nil {
+		return
+	}
+	delete(s.parts, k)
+	for i, o := range s.order {
+		if o == k {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+}

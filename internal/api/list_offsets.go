@@ -1,0 +1,47 @@
+package api
+
+// ListOffsets (key 2), versions 1-11: earliest (-2), latest (-1), by
+// timestamp, max timestamp (-3, KIP-734), earliest local (-4, KIP-405),
+// latest tiered (-5, KIP-1005), earliest pending upload (-6, KIP-1023).
+// Isolation levels give the same answer until transactions exist (the last
+// stable offset equals the high watermark). Leader epochs are checked
+// (KIP-320).
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(kmsg.ListOffsets, 1, 11, handleListOffsets) }
+
+func handleListOffsets(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+	r := req.(*kmsg.ListOffsetsRequest)
+	resp := r.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range r.Topics {
+		t := kmsg.NewListOffsetsResponseTopic()
+		t.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			t.Partitions = append(t.Partitions, h.listOffset(rt.Topic, rp))
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	return now(resp)
+}
+
+func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	out := kmsg.NewListOffsetsResponseTopicPartition()
+	out.Partition = rp.Partition
+	p, err := h.deps.Partition(topic, rp.Partition)
+	if err == nil {
+		err = p.CheckEpoch(rp.CurrentLeaderEpoch)
+	}
+	if err == nil {
+		out.Offset, out.Timestamp, out.LeaderEpoch, err = p.ListOffset(rp.Timestamp)
+	}
+	if err != nil {
+		out.ErrorCode = errCode(err)
+		out.Offset, out.Timestamp, out.LeaderEpoch = -1, -1, -1
+	}
+	return out
+}

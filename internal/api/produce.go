@@ -1,0 +1,139 @@
+package api
+
+// Produce (key 0). Versions 3+ only: they carry RecordBatch v2, the only
+// format Kafka 4 accepts (KIP-724, KIP-896). Each partition's records must
+// be exactly one batch. acks=0 gets no response; acks=1 and acks=-1 are
+// answered once the batch is committed (with one replica, durable by the
+// log's policy). Topic ids replace names from v13 (KIP-516). Errors are
+// per partition; NOT_LEADER_OR_FOLLOWER carries the current leader
+// (KIP-951).
+
+import (
+	"context"
+	"encoding/binary"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+)
+
+func init() { register(kmsg.Produce, 3, 13, handleProduce) }
+
+// pendingCommit is an appended batch waiting for its commit.
+type pendingCommit struct {
+	p    Partition
+	next int64
+	resp *kmsg.ProduceResponseTopicPartition
+}
+
+func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+	r := req.(*kmsg.ProduceRequest)
+	resp := r.ResponseKind().(*kmsg.ProduceResponse)
+	im := h.image()
+	validAcks := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
+	var pending []pendingCommit
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(r.Topics))
+	for i, rt := range r.Topics {
+		t := &resp.Topics[i]
+		*t = kmsg.NewProduceResponseTopic()
+		t.Topic, t.TopicID = rt.Topic, rt.TopicID
+		name := rt.Topic
+		if r.Version >= 13 {
+			if mt := im.TopicByID(rt.TopicID); mt != nil {
+				name = mt.Name
+			}
+		}
+		t.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for j, rp := range rt.Partitions {
+			out := &t.Partitions[j]
+			*out = kmsg.NewProduceResponseTopicPartition()
+			out.Partition = rp.Partition
+			if !validAcks {
+				out.ErrorCode = kerr.InvalidRequiredAcks.Code
+				continue
+			}
+			if pc, ok := h.produceOne(im, name, rp, out); ok {
+				pending = append(pending, pc)
+			}
+		}
+	}
+	if r.Acks == 0 && validAcks {
+		go commitAll(pending) // the high watermark must still move
+		return reply{none: true}
+	}
+	return reply{wait: func(context.Context) kmsg.Response {
+		commitAll(pending)
+		return resp
+	}}
+}
+
+// produceOne appends one partition's batch; ok means it awaits a commit.
+func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) (pendingCommit, bool) {
+	p, err := h.deps.Partition(topic, rp.Partition)
+	if err == nil && len(rp.Records) == 0 {
+		err = kerr.InvalidRecord
+	}
+	var base, appendTime, logStart, next int64
+	if err == nil {
+		base, appendTime, logStart, next, err = p.Append(rp.Records)
+	}
+	if err != nil {
+		out.ErrorCode = errCode(err)
+		out.ErrorMessage = errMessage(err)
+		out.BaseOffset, out.LogAppendTime, out.LogStartOffset = -1, -1, -1
+		if out.ErrorCode == kerr.NotLeaderForPartition.Code {
+			out.CurrentLeader = currentLeader(im, topic, rp.Partition)
+		}
+		return pendingCommit{}, false
+	}
+	out.BaseOffset, out.LogAppendTime, out.LogStartOffset = base, appendTime, logStart
+	if h.deps.Produced != nil {
+		h.deps.Produced(topic, int64(len(rp.Records)), int64(recordCount(rp.Records)))
+	}
+	return pendingCommit{p: p, next: next, resp: out}, true
+}
+
+// commitAll waits for every appended batch to commit; a failed commit
+// turns that partition's answer into the error.
+func commitAll(pending []pendingCommit) {
+	for _, pc := range pending {
+		if err := pc.p.Commit(pc.next); err != nil {
+			pc.resp.ErrorCode = errCode(err)
+			pc.resp.ErrorMessage = errMessage(err)
+			pc.resp.BaseOffset = -1
+		}
+	}
+}
+
+// recordCount reads a RecordBatch v2's record count (bytes 57-60).
+func recordCount(batch []byte) int32 {
+	if len(batch) < 61 {
+		return 0
+	}
+	return int32(binary.BigEndian.Uint32(batch[57:]))
+}
+
+// batchRecords sums the record counts of consecutive batches, reading
+// only their headers (batch length at bytes 8-11).
+func batchRecords(data []byte) int64 {
+	var n int64
+	for len(data) >= 61 {
+		size := 12 + int(binary.BigEndian.Uint32(data[8:]))
+		if size < 61 || size > len(data) {
+			break
+		}
+		n += int64(recordCount(data))
+		data = data[size:]
+	}
+	return n
+}
+
+// currentLeader is KIP-951's hint for a client that sent to a non-leader.
+func currentLeader(im *metadata.Image, topic string, partition int32) kmsg.ProduceResponseTopicPartitionCurrentLeader {
+	cl := kmsg.NewProduceResponseTopicPartitionCurrentLeader()
+	if t := im.Topic(topic); t != nil && int(partition) < len(t.Partitions) {
+		cl.LeaderID, cl.LeaderEpoch = t.Partitions[partition].Leader, t.Partitions[partition].LeaderEpoch
+	}
+	return cl
+}

@@ -1,0 +1,98 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/api"
+	"github.com/samsa-io/samsa/internal/controller"
+	"github.com/samsa-io/samsa/internal/log"
+	"github.com/samsa-io/samsa/internal/partition"
+)
+
+// partitionView adapts a hosted partition to the API's interface.
+type partitionView struct {
+	p   *partition.Partition
+	dir *log.Dir
+}
+
+var _ api.Partition = partitionView{}
+
+func (v partitionView) Append(batch []byte) (base, appendTime, logStart, next int64, err error) {
+	a, err := v.p.Append(batch)
+	return a.BaseOffset, a.LogAppendTime, a.LogStartOffset, a.Next, err
+}
+
+func (v partitionView) Commit(next int64) error { return v.p.Commit(next) }
+
+func (v partitionView) Read(offset int64, maxBytes int, minOne bool) ([]byte, int64, int64, int64, error) {
+	r, err := v.p.Read(offset, maxBytes, minOne)
+	return r.Records, r.HighWatermark, r.LastStable, r.LogStartOffset, err
+}
+
+func (v partitionView) Watch(notify func()) func() { return v.p.Watch(notify) }
+
+func (v partitionView) ListOffset(ts int64) (int64, int64, int32, error) {
+	r, err := v.p.ListOffset(ts)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
+	}
+	return r.Offset, r.Timestamp, r.LeaderEpoch, err
+}
+
+func (v partitionView) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	return v.p.EndOffsetForEpoch(epoch)
+}
+
+func (v partitionView) CheckEpoch(epoch int32) error { return v.p.CheckEpoch(epoch) }
+func (v partitionView) LeaderEpoch() int32           { return v.p.LeaderEpoch() }
+func (v partitionView) HighWatermark() int64         { return v.p.HighWatermark() }
+func (v partitionView) LogStartOffset() int64        { return v.p.Log().LogStartOffset() }
+func (v partitionView) Size() int64                  { return v.p.Log().Size() }
+
+// DeleteRecordsBefore applies KIP-107: -1 is the high watermark, past it
+// is OFFSET_OUT_OF_RANGE; the new log start is durable before the answer.
+func (v partitionView) DeleteRecordsBefore(offset int64) (int64, error) {
+	if !v.p.IsLeader() {
+		return -1, partition.ErrNotLeader
+	}
+	hw := v.p.HighWatermark()
+	if offset == -1 {
+		offset = hw
+	}
+	if offset < 0 || offset > hw {
+		return -1, fmt.Errorf("%w: %d is past the high watermark %d", kerr.OffsetOutOfRange, offset, hw)
+	}
+	if err := v.dir.DeleteRecords(v.p.TP, offset); err != nil {
+		return -1, fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
+	}
+	return v.p.Log().LogStartOffset(), nil
+}
+
+// adminView adapts the controller to the API's Admin interface.
+type adminView struct{ c *controller.Controller }
+
+var _ api.Admin = adminView{}
+
+func (a adminView) CreateTopics(ctx context.Context, r *kmsg.CreateTopicsRequest) *kmsg.CreateTopicsResponse {
+	return a.c.KafkaCreateTopics(ctx, r)
+}
+
+func (a adminView) DeleteTopics(ctx context.Context, r *kmsg.DeleteTopicsRequest) *kmsg.DeleteTopicsResponse {
+	return a.c.KafkaDeleteTopics(ctx, r)
+}
+
+func (a adminView) CreatePartitions(ctx context.Context, r *kmsg.CreatePartitionsRequest) *kmsg.CreatePartitionsResponse {
+	return a.c.KafkaCreatePartitions(ctx, r)
+}
+
+func (a adminView) AlterConfigs(ctx context.Context, r *kmsg.AlterConfigsRequest) *kmsg.AlterConfigsResponse {
+	return a.c.KafkaAlterConfigs(ctx, r)
+}
+
+func (a adminView) IncrementalAlterConfigs(ctx context.Context, r *kmsg.IncrementalAlterConfigsRequest) *kmsg.IncrementalAlterConfigsResponse {
+	return a.c.KafkaIncrementalAlterConfigs(ctx, r)
+}

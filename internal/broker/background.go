@@ -1,0 +1,39 @@
+package broker
+
+import "time"
+
+// startBackground runs the periodic log work, each on its own ticker:
+// flush.ms checks (page-cache mode), retention and compaction
+// (log.retention.check.interval.ms), and offset checkpoints
+// (log.flush.offset.checkpoint.interval.ms). Close stops them.
+func (b *Broker) startBackground() {
+	b.every(b.cfg.FlushCheck, "flush", func() error {
+		for _, p := range b.parts.Partitions() {
+			if err := p.Log().MaybeFlush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b.every(b.cfg.RetentionCheck, "retention and compaction", b.dir.Maintain)
+	b.every(b.cfg.CheckpointInterval, "checkpoint", b.dir.Checkpoint)
+}
+
+func (b *Broker) every(d time.Duration, what string, fn func() error) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.stop:
+				return
+			case <-t.C:
+				if err := fn(); err != nil {
+					b.log.Error("background log work failed", "work", what, "err", err)
+				}
+			}
+		}
+	}()
+}

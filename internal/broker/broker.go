@@ -1,0 +1,292 @@
+// Package broker is the composition root: it builds a node's parts (log
+// directory, metadata quorum and image, controller, replica manager, API
+// handler, listener, metrics) and owns their start and stop order.
+//
+// Start: meta.properties (cluster and node ids, formatted on first start),
+// the log directory (recovery), the metadata quorum (replay into the
+// image), broker registration through the controller, the replica manager
+// reconciling logs with the image, then the listener. Stop: the listener
+// drains in-flight requests, background work stops, the quorum closes,
+// and the log directory checkpoints and closes.
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdnet "net"
+	"path"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/samsa-io/samsa/internal/api"
+	"github.com/samsa-io/samsa/internal/controller"
+	"github.com/samsa-io/samsa/internal/log"
+	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/metrics"
+	knet "github.com/samsa-io/samsa/internal/net"
+	"github.com/samsa-io/samsa/internal/partition"
+	"github.com/samsa-io/samsa/internal/raft"
+)
+
+// Broker is one running node.
+type Broker struct {
+	cfg       Config
+	log       *slog.Logger
+	meta      MetaProperties
+	dir       *log.Dir
+	store     *metadata.Store
+	quorum    *raft.Node
+	ctrl      *controller.Controller
+	parts     *partition.Manager
+	handler   *api.Handler
+	server    *knet.Server
+	listener  stdnet.Listener
+	metrics   *metricsServer
+	m         *metrics.Broker
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start builds and starts a node. On error everything started is stopped.
+func Start(cfg Config) (b *Broker, err error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	b = &Broker{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	b.m = metrics.NewBroker(b.partitionStats)
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	steps := []struct {
+		name string
+		run  func() (func(), error)
+	}{
+		{"bind", b.bind},
+		{"meta.properties", b.loadMeta},
+		{"log directory", b.openLogs},
+		{"metadata quorum", b.openQuorum},
+		{"registration", b.register},
+		{"listener", b.listen},
+		{"metrics", b.serveMetrics},
+	}
+	for _, s := range steps {
+		stopStep, err := s.run()
+		if err != nil {
+			return nil, fmt.Errorf("broker: %s: %w", s.name, err)
+		}
+		if stopStep != nil {
+			undo = append(undo, stopStep)
+		}
+	}
+	b.startBackground()
+	b.log.Info("samsa started", "node_id", cfg.NodeID, "cluster_id", b.meta.ClusterID,
+		"listener", b.listener.Addr().String(), "advertised", fmt.Sprintf("%s:%d", cfg.AdvertisedHost, b.advertisedPort()),
+		"log_dir", cfg.DataDir, "topics", b.store.Image().NumTopics())
+	return b, nil
+}
+
+func (b *Broker) loadMeta() (func(), error) {
+	m, err := loadOrFormat(b.cfg.FS, b.cfg.DataDir, b.cfg.NodeID)
+	b.meta = m
+	return nil, err
+}
+
+func (b *Broker) openLogs() (func(), error) {
+	d, rep, err := log.OpenDir(b.cfg.FS, b.cfg.DataDir, log.DirOptions{Now: b.cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	for tp, r := range rep.Recovered {
+		if r.TruncatedAt >= 0 || len(r.RebuiltIndexes) > 0 || len(r.RemovedFiles) > 0 {
+			b.log.Warn("recovered a partition log", "partition", tp.DirName(), "report", fmt.Sprintf("%+v", r))
+		}
+	}
+	for tp, ferr := range rep.Failed {
+		b.log.Error("partition log could not be opened", "partition", tp.DirName(), "err", ferr)
+	}
+	b.dir = d
+	return func() { d.Close() }, nil
+}
+
+func (b *Broker) openQuorum() (func(), error) {
+	b.store = metadata.NewStore()
+	b.parts = partition.NewManager(partition.Config{NodeID: b.cfg.NodeID, Dir: b.dir, LogConfig: b.logConfig, Logger: b.log})
+	b.store.Subscribe(b.parts.Apply)
+	q, err := raft.Open(raft.Config{
+		ID: uint64(b.cfg.NodeID), Voters: []uint64{uint64(b.cfg.NodeID)},
+		FS: b.cfg.FS, Dir: path.Join(b.cfg.DataDir, metadataDirName), Logger: b.log,
+	}, b.store)
+	if err != nil {
+		return nil, err
+	}
+	b.quorum = q
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := q.WaitLeader(ctx); err != nil {
+		q.Close()
+		return nil, err
+	}
+	b.ctrl = controller.New(b.controllerConfig(), b.store, q)
+	return func() { q.Close() }, nil
+}
+
+// register records this broker and its listener in the metadata, then
+// lets the replica manager reconcile logs with the replayed image.
+func (b *Broker) register() (func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rec := metadata.BrokerRecord{ID: b.cfg.NodeID, Listeners: []metadata.Endpoint{{
+		Name: b.cfg.ListenerName, Host: b.cfg.AdvertisedHost, Port: int32(b.advertisedPort()),
+	}}}
+	if b.cfg.Rack != "" {
+		rec.Rack = &b.cfg.Rack
+	}
+	if err := b.ctrl.RegisterBroker(ctx, rec); err != nil {
+		return nil, err
+	}
+	b.parts.Start(b.store.Image())
+	return nil, nil
+}
+
+// bind opens the Kafka listener's socket first, so the registration
+// advertises the port actually bound; requests are served from listen on.
+func (b *Broker) bind() (func(), error) {
+	ln := b.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = stdnet.Listen("tcp", b.cfg.ListenAddr); err != nil {
+			return nil, err
+		}
+	}
+	b.listener = ln
+	return func() { ln.Close() }, nil
+}
+
+func (b *Broker) listen() (func(), error) {
+	ln := b.listener
+	b.handler = api.New(b.apiDeps())
+	b.server = knet.NewServer(knet.Config{
+		ListenerName: b.cfg.ListenerName, MaxRequestSize: b.cfg.MaxRequestSize,
+		IdleTimeout: b.cfg.IdleTimeout, Logger: b.log, Hooks: b.netHooks(),
+	}, knet.HandlerFunc(b.handle))
+	go func() {
+		if err := b.server.Serve(ln); err != nil && !errors.Is(err, knet.ErrServerClosed) {
+			b.log.Error("listener stopped", "err", err)
+		}
+	}()
+	return func() { b.server.Close(context.Background()) }, nil
+}
+
+// advertisedPort is the configured one, or the port actually bound.
+func (b *Broker) advertisedPort() int {
+	if b.cfg.AdvertisedPort != 0 {
+		return b.cfg.AdvertisedPort
+	}
+	if a, ok := b.listener.Addr().(*stdnet.TCPAddr); ok {
+		return a.Port
+	}
+	_, port, _ := stdnet.SplitHostPort(b.listener.Addr().String())
+	p, _ := strconv.Atoi(port)
+	return p
+}
+
+func (b *Broker) apiDeps() api.Deps {
+	return api.Deps{
+		NodeID: b.cfg.NodeID, ClusterID: b.meta.ClusterID,
+		Image: b.store.Image,
+		Partition: func(topic string, p int32) (api.Partition, error) {
+			part, err := b.parts.Get(topic, p)
+			if err != nil {
+				return nil, err
+			}
+			return partitionView{p: part, dir: b.dir}, nil
+		},
+		Admin:                  adminView{b.ctrl},
+		Configs:                b.configs(),
+		LogDir:                 b.cfg.DataDir,
+		AutoCreateTopics:       b.cfg.AutoCreateTopics,
+		FetchSessionCacheSlots: b.cfg.FetchSessionCacheSlots,
+		Logger:                 b.log,
+		Observe:                b.observe,
+		Produced:               b.produced,
+		Fetched:                b.fetched,
+	}
+}
+
+// handle passes a request from the listener to the API handler.
+func (b *Broker) handle(ctx context.Context, req *knet.Request) knet.Reply {
+	var remote string
+	if req.Conn.Remote != nil {
+		remote = req.Conn.Remote.String()
+	}
+	resp, err := b.handler.Serve(ctx, req.Header, req.Body, &api.Client{ID: req.Header.ClientID, Remote: remote, Listener: req.Conn.Listener})
+	switch {
+	case err != nil:
+		return knet.Fail(err)
+	case resp == nil:
+		return nil
+	case resp.Wait == nil:
+		return knet.Respond(resp.Bytes)
+	}
+	return waitReply(resp.Wait)
+}
+
+// waitReply is a response the connection's writer waits for.
+type waitReply func(ctx context.Context) []byte
+
+func (w waitReply) Ready() bool                              { return false }
+func (w waitReply) Wait(ctx context.Context) ([]byte, error) { return w(ctx), nil }
+
+// Addr is the address the Kafka listener is bound to.
+func (b *Broker) Addr() string { return b.listener.Addr().String() }
+
+// ClusterID is the cluster's id from meta.properties.
+func (b *Broker) ClusterID() string { return b.meta.ClusterID }
+
+// MetricsAddr is the address the metrics endpoint is bound to, or "".
+func (b *Broker) MetricsAddr() string {
+	if b.metrics == nil {
+		return ""
+	}
+	return b.metrics.addr()
+}
+
+// Close stops the node in order: the listener drains, background work
+// stops, the quorum closes, and the logs checkpoint and close.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var errs []error
+		if err := b.server.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("listener: %w", err))
+		}
+		if b.metrics != nil {
+			b.metrics.close()
+		}
+		close(b.stop)
+		b.bg.Wait()
+		if err := b.quorum.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("quorum: %w", err))
+		}
+		if err := b.dir.Checkpoint(); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+		}
+		if err := b.dir.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("logs: %w", err))
+		}
+		b.closeErr = errors.Join(errs...)
+		b.log.Info("samsa stopped", "err", b.closeErr)
+	})
+	return b.closeErr
+}

@@ -1,0 +1,118 @@
+package broker
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/vfs"
+)
+
+// metaPropertiesFile holds the ids of a log directory, in Kafka's format
+// (version=1, cluster.id, node.id, directory.id). Kafka needs
+// `kafka-storage format` first; Samsa formats an empty directory on its
+// first start so that one command runs a node.
+const metaPropertiesFile = "meta.properties"
+
+// metadataDirName holds the metadata quorum's files inside the data
+// directory. It has no "-N" suffix, so it is never taken for a partition.
+const metadataDirName = "__cluster_metadata"
+
+// MetaProperties are a data directory's ids.
+type MetaProperties struct {
+	ClusterID   string
+	NodeID      int32
+	DirectoryID string
+}
+
+// loadOrFormat reads meta.properties, or writes a new one (a fresh cluster
+// id) in an empty directory. A node id that differs from the file's is an
+// error: the directory belongs to another node.
+func loadOrFormat(fsys vfs.FS, dir string, nodeID int32) (MetaProperties, error) {
+	name := path.Join(dir, metaPropertiesFile)
+	if err := fsys.MkdirAll(dir); err != nil {
+		return MetaProperties{}, err
+	}
+	data, err := readAll(fsys, name)
+	if vfs.IsNotExist(err) {
+		m := MetaProperties{ClusterID: metadata.NewUUID().String(), NodeID: nodeID, DirectoryID: metadata.NewUUID().String()}
+		return m, writeMeta(fsys, dir, m)
+	}
+	if err != nil {
+		return MetaProperties{}, err
+	}
+	m, err := parseMeta(string(data))
+	if err != nil {
+		return m, fmt.Errorf("%s: %w", name, err)
+	}
+	if m.NodeID != nodeID {
+		return m, fmt.Errorf("%s belongs to node.id %d, but this node is node.id %d", name, m.NodeID, nodeID)
+	}
+	return m, nil
+}
+
+func parseMeta(s string) (MetaProperties, error) {
+	var m MetaProperties
+	kv := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return m, fmt.Errorf("bad line %q", line)
+		}
+		kv[k] = v
+	}
+	if kv["version"] != "1" {
+		return m, fmt.Errorf("version %q, want 1", kv["version"])
+	}
+	id, err := strconv.ParseInt(kv["node.id"], 10, 32)
+	if err != nil {
+		return m, fmt.Errorf("node.id %q", kv["node.id"])
+	}
+	if kv["cluster.id"] == "" {
+		return m, fmt.Errorf("no cluster.id")
+	}
+	return MetaProperties{ClusterID: kv["cluster.id"], NodeID: int32(id), DirectoryID: kv["directory.id"]}, nil
+}
+
+func writeMeta(fsys vfs.FS, dir string, m MetaProperties) error {
+	data := fmt.Sprintf("#\n#Written by Samsa\nversion=1\ncluster.id=%s\nnode.id=%d\ndirectory.id=%s\n", m.ClusterID, m.NodeID, m.DirectoryID)
+	tmp := path.Join(dir, metaPropertiesFile+".tmp")
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write([]byte(data)); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := fsys.Rename(tmp, path.Join(dir, metaPropertiesFile)); err != nil {
+		return err
+	}
+	return fsys.SyncDir(dir)
+}
+
+func readAll(fsys vfs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, size)
+	_, err = f.ReadAt(buf, 0)
+	return buf, err
+}
