@@ -98,6 +98,12 @@ func (s *listSM) list() []smEntry {
 	return append([]smEntry(nil), s.ents...)
 }
 
+func (s *listSM) restoreCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restores
+}
+
 func (s *listSM) checksum() uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -254,8 +254,8 @@ func (l *loop) apply(ents []*raftpb.Entry) error {
 		if err := l.applyEntry(e); err != nil {
 			return err
 		}
+		l.setApplied(e.GetIndex()) // before Propose returns the index
 		l.ps.applied(e)
-		l.setApplied(e.GetIndex())
 	}
 	return nil
 }
