@@ -78,7 +78,9 @@ func (fs *fetchSessions) open() *fetchSession {
 			break
 		}
 	}
-	s := &fetchSession{id: fs.nextID, epoch: 1, parts: map[sessionKey]*sessionPartition{}}
+	// Epoch 0 now: serving the opening request moves it to 1, the epoch
+	// of the first incremental request.
+	s := &fetchSession{id: fs.nextID, epoch: 0, parts: map[sessionKey]*sessionPartition{}}
 	s.elem = fs.lru.PushFront(s)
 	fs.byID[s.id] = s
 	return s

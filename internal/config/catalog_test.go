@@ -218,14 +218,15 @@ func TestKafkaCodes(t *testing.T) {
 	if TypeLong.String() != "LONG" || TypePassword.String() != "PASSWORD" {
 		t.Error("type names")
 	}
-	sources := []Source{SourceUnknown, SourceDynamicTopic, SourceDynamicBrokerLogger, SourceDynamicBroker,
-		SourceDynamicDefaultBroker, SourceStaticBroker, SourceDefault, SourceDynamicClientMetrics, SourceDynamicGroup}
+	// Kafka's DescribeConfigsResponse.ConfigSource codes, as kmsg numbers them.
+	sources := []Source{SourceUnknown, SourceDynamicTopic, SourceDynamicBroker, SourceDynamicDefaultBroker,
+		SourceStaticBroker, SourceDefault, SourceDynamicBrokerLogger, SourceDynamicClientMetrics, SourceDynamicGroup}
 	for i, s := range sources {
 		if int(s) != i {
 			t.Errorf("%v = %d, want %d", s, s, i)
 		}
 	}
-	if SourceStaticBroker.String() != "STATIC_BROKER_CONFIG" || SourceDynamicGroup.String() != "DYNAMIC_GROUP_CONFIG" {
+	if SourceStaticBroker.String() != "STATIC_BROKER_CONFIG" || SourceDynamicGroup.String() != "GROUP_CONFIG" {
 		t.Error("source names")
 	}
 	if !slices.Equal([]string{ReadOnly.String(), PerBroker.String(), ClusterWide.String()},

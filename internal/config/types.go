@@ -42,19 +42,19 @@ type Source int8
 const (
 	SourceUnknown              Source = 0
 	SourceDynamicTopic         Source = 1
-	SourceDynamicBrokerLogger  Source = 2
-	SourceDynamicBroker        Source = 3
-	SourceDynamicDefaultBroker Source = 4
-	SourceStaticBroker         Source = 5
-	SourceDefault              Source = 6
+	SourceDynamicBroker        Source = 2
+	SourceDynamicDefaultBroker Source = 3
+	SourceStaticBroker         Source = 4
+	SourceDefault              Source = 5
+	SourceDynamicBrokerLogger  Source = 6
 	SourceDynamicClientMetrics Source = 7
 	SourceDynamicGroup         Source = 8
 )
 
 var sourceNames = [...]string{
-	"UNKNOWN", "DYNAMIC_TOPIC_CONFIG", "DYNAMIC_BROKER_LOGGER_CONFIG",
-	"DYNAMIC_BROKER_CONFIG", "DYNAMIC_DEFAULT_BROKER_CONFIG", "STATIC_BROKER_CONFIG",
-	"DEFAULT_CONFIG", "DYNAMIC_CLIENT_METRICS_CONFIG", "DYNAMIC_GROUP_CONFIG",
+	"UNKNOWN", "DYNAMIC_TOPIC_CONFIG", "DYNAMIC_BROKER_CONFIG",
+	"DYNAMIC_DEFAULT_BROKER_CONFIG", "STATIC_BROKER_CONFIG", "DEFAULT_CONFIG",
+	"DYNAMIC_BROKER_LOGGER_CONFIG", "CLIENT_METRICS_CONFIG", "GROUP_CONFIG",
 }
 
 // String returns Kafka's name of the source, e.g. "STATIC_BROKER_CONFIG".

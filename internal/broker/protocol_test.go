@@ -1,0 +1,383 @@
+package broker_test
+
+// Protocol-level tests of the data APIs against a live node, with kmsg
+// requests sent by a franz-go client.
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/samsa-io/samsa/samsatest"
+)
+
+type env struct {
+	t   *testing.T
+	ctx context.Context
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+func newEnv(t *testing.T) *env {
+	node := samsatest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	// No compression: the size tests need batches as large as their values.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()), kgo.ProducerLinger(0),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return &env{t: t, ctx: ctx, cl: cl, adm: kadm.NewClient(cl)}
+}
+
+func (e *env) create(topic string, partitions int32, configs map[string]*string) kadm.CreateTopicResponse {
+	e.t.Helper()
+	r, err := e.adm.CreateTopic(e.ctx, partitions, 1, configs, topic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) produce(topic string, partition int32, values ...string) {
+	e.t.Helper()
+	for _, v := range values {
+		r := &kgo.Record{Topic: topic, Partition: partition, Value: []byte(v)}
+		if err := e.cl.ProduceSync(e.ctx, r).FirstErr(); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func fetchReq(topic string, id [16]byte, offset int64) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxBytes, req.MinBytes, req.MaxWaitMillis = 1<<20, 1, 0
+	req.SessionEpoch = -1
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = topic, id
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = offset, 1<<20, -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
+func (e *env) fetch(req *kmsg.FetchRequest, version int16) *kmsg.FetchResponse {
+	e.t.Helper()
+	req.SetVersion(version)
+	resp, err := req.RequestWith(e.ctx, e.cl)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+func TestFetchBasicsAndErrors(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("f", 1, nil)
+	e.produce("f", 0, "a", "b", "c")
+
+	resp := e.fetch(fetchReq("f", created.ID, 1), 12)
+	p := resp.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 || p.HighWatermark != 3 || p.LastStableOffset != 3 || p.LogStartOffset != 0 || len(p.RecordBatches) == 0 {
+		t.Fatalf("fetch v12: %+v", p)
+	}
+	// v13+ by topic id, and an unknown id.
+	resp = e.fetch(fetchReq("", created.ID, 0), 16)
+	if resp.Topics[0].TopicID != created.ID || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("fetch by id: %+v", resp.Topics[0])
+	}
+	resp = e.fetch(fetchReq("", [16]byte{1, 2}, 0), 16)
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnknownTopicID.Code {
+		t.Fatalf("unknown id: %d", code)
+	}
+	resp = e.fetch(fetchReq("f", created.ID, 9), 12)
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.OffsetOutOfRange.Code {
+		t.Fatalf("past the end: %d", code)
+	}
+	// Before v13 topics go by name: a client pinned to Kafka 3.0's versions
+	// (Fetch v12) gets UNKNOWN_TOPIC_OR_PARTITION for an unknown name.
+	old, err := kgo.NewClient(kgo.SeedBrokers(e.cl.OptValue(kgo.SeedBrokers).([]string)...), kgo.MaxVersions(kversion.V3_0_0()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	req12 := fetchReq("nope", [16]byte{}, 0)
+	resp12, err := req12.RequestWith(e.ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req12.Version != 12 || resp12.Topics[0].Topic != "nope" || resp12.Topics[0].Partitions[0].ErrorCode != kerr.UnknownTopicOrPartition.Code {
+		t.Fatalf("unknown topic name at v%d: %+v", req12.Version, resp12.Topics[0])
+	}
+	req := fetchReq("f", created.ID, 0)
+	req.Topics[0].Partitions[0].CurrentLeaderEpoch = 99
+	resp = e.fetch(req, 12)
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnknownLeaderEpoch.Code {
+		t.Fatalf("future epoch: %d", code)
+	}
+}
+
+// A fetch at the log end waits max_wait_ms for min_bytes, and returns as
+// soon as a produce brings them.
+func TestFetchLongPoll(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("lp", 1, nil)
+	req := fetchReq("lp", created.ID, 0)
+	req.MaxWaitMillis, req.MinBytes = 300, 1
+	start := time.Now()
+	resp := e.fetch(req, 12)
+	if waited := time.Since(start); waited < 250*time.Millisecond || len(resp.Topics[0].Partitions[0].RecordBatches) != 0 {
+		t.Fatalf("empty long poll returned after %v", waited)
+	}
+	req.MaxWaitMillis = 10000
+	produced := make(chan error, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		produced <- e.cl.ProduceSync(e.ctx, &kgo.Record{Topic: "lp", Value: []byte("wake")}).FirstErr()
+	}()
+	start = time.Now()
+	resp = e.fetch(req, 12)
+	waited := time.Since(start)
+	if err := <-produced; err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Topics[0].Partitions[0].RecordBatches) == 0 || waited > 5*time.Second {
+		t.Fatalf("long poll woke after %v with %d bytes", waited, len(resp.Topics[0].Partitions[0].RecordBatches))
+	}
+}
+
+// KIP-74: max_bytes bounds the response, but the first batch always comes
+// whole; partition_max_bytes bounds each partition.
+func TestFetchSizeLimits(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("sz", 1, nil)
+	big := string(make([]byte, 4000))
+	e.produce("sz", 0, big, big, big)
+	req := fetchReq("sz", created.ID, 0)
+	req.MaxBytes = 10
+	resp := e.fetch(req, 12)
+	first := len(resp.Topics[0].Partitions[0].RecordBatches)
+	if first < 4000 || first > 8000 {
+		t.Fatalf("tiny max_bytes returned %d bytes, want exactly the first batch", first)
+	}
+	req = fetchReq("sz", created.ID, 0)
+	req.Topics[0].Partitions[0].PartitionMaxBytes = 9000
+	resp = e.fetch(req, 12)
+	if n := len(resp.Topics[0].Partitions[0].RecordBatches); n <= first || n > 9000 {
+		t.Fatalf("partition_max_bytes 9000 returned %d bytes", n)
+	}
+}
+
+// KIP-227: a session's incremental fetches carry only partitions with
+// news; a wrong epoch or an unknown session is refused.
+func TestFetchSessions(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("s", 2, nil)
+	e.produce("s", 0, "x")
+	e.produce("s", 1, "y")
+	req := fetchReq("s", created.ID, 0)
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = 1, 1<<20, -1
+	req.Topics[0].Partitions = append(req.Topics[0].Partitions, rp)
+	req.SessionID, req.SessionEpoch = 0, 0
+	full := e.fetch(req, 12)
+	if full.SessionID == 0 || len(full.Topics[0].Partitions) != 2 {
+		t.Fatalf("session open: id %d, %d partitions", full.SessionID, len(full.Topics[0].Partitions))
+	}
+	inc := kmsg.NewPtrFetchRequest()
+	inc.MaxBytes, inc.SessionID, inc.SessionEpoch = 1<<20, full.SessionID, 1
+	// Incremental: both partitions move past what they received.
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = "s", created.ID
+	for p := range int32(2) {
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.Partition, fp.FetchOffset, fp.PartitionMaxBytes, fp.CurrentLeaderEpoch = p, 1, 1<<20, -1
+		rt.Partitions = append(rt.Partitions, fp)
+	}
+	inc.Topics = append(inc.Topics, rt)
+	resp := e.fetch(inc, 12)
+	if resp.ErrorCode != 0 || len(resp.Topics) != 0 {
+		t.Fatalf("incremental with no news: error %d, topics %+v", resp.ErrorCode, resp.Topics)
+	}
+	// New data on partition 0 only: the next incremental fetch, listing
+	// no partitions, carries partition 0 alone.
+	e.produce("s", 0, "z")
+	inc2 := kmsg.NewPtrFetchRequest()
+	inc2.MaxBytes, inc2.SessionID, inc2.SessionEpoch = 1<<20, full.SessionID, 2
+	resp = e.fetch(inc2, 12)
+	if resp.ErrorCode != 0 || len(resp.Topics) != 1 {
+		t.Fatalf("incremental with news: %+v", resp)
+	}
+	got := map[int32]bool{}
+	for _, p := range resp.Topics[0].Partitions {
+		got[p.Partition] = len(p.RecordBatches) > 0
+	}
+	if len(got) != 1 || !got[0] {
+		t.Fatalf("partitions in the response (with data): %v", got)
+	}
+	inc2.SessionEpoch = 7
+	if resp = e.fetch(inc2, 12); resp.ErrorCode != kerr.InvalidFetchSessionEpoch.Code {
+		t.Fatalf("wrong epoch: %d", resp.ErrorCode)
+	}
+	inc2.SessionID = 424242
+	if resp = e.fetch(inc2, 12); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+		t.Fatalf("unknown session: %d", resp.ErrorCode)
+	}
+}
+
+func TestListOffsetsDeleteRecordsAndEpochs(t *testing.T) {
+	e := newEnv(t)
+	e.create("lo", 1, nil)
+	for i := range 5 {
+		r := &kgo.Record{Topic: "lo", Value: []byte("v"), Timestamp: time.UnixMilli(int64(1000 * (i + 1)))}
+		if err := e.cl.ProduceSync(e.ctx, r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(what string, got kadm.ListedOffsets, err error, want int64) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		l, _ := got.Lookup("lo", 0)
+		if l.Err != nil || l.Offset != want {
+			t.Fatalf("%s: offset %d err %v, want %d", what, l.Offset, l.Err, want)
+		}
+	}
+	lo, err := e.adm.ListStartOffsets(e.ctx, "lo")
+	check("earliest", lo, err, 0)
+	lo, err = e.adm.ListEndOffsets(e.ctx, "lo")
+	check("latest", lo, err, 5)
+	lo, err = e.adm.ListOffsetsAfterMilli(e.ctx, 2500, "lo")
+	check("by time", lo, err, 2)
+	lo, err = e.adm.ListMaxTimestampOffsets(e.ctx, "lo")
+	check("max timestamp", lo, err, 4)
+
+	del, err := e.adm.DeleteRecords(e.ctx, kadm.Offsets{"lo": {0: {At: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := del.Lookup("lo", 0); d.Err != nil || d.LowWatermark != 3 {
+		t.Fatalf("delete records: %+v", d)
+	}
+	lo, err = e.adm.ListStartOffsets(e.ctx, "lo")
+	check("earliest after delete", lo, err, 3)
+	del, _ = e.adm.DeleteRecords(e.ctx, kadm.Offsets{"lo": {0: {At: 99}}})
+	if d, _ := del.Lookup("lo", 0); !errors.Is(d.Err, kerr.OffsetOutOfRange) {
+		t.Fatalf("delete past the high watermark: %v", d.Err)
+	}
+
+	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	req.ReplicaID = -1
+	rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+	rt.Topic = "lo"
+	rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+	rp.CurrentLeaderEpoch, rp.LeaderEpoch = -1, 0
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(e.ctx, e.cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 || p.LeaderEpoch != 0 || p.EndOffset != 5 {
+		t.Fatalf("offset for epoch 0: %+v", p)
+	}
+}
+
+func TestTopicAdmin(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("adm", 2, nil)
+	if _, err := e.adm.CreatePartitions(e.ctx, 2, "adm"); err != nil {
+		t.Fatal(err)
+	}
+	e.produce("adm", 3, "on the new partition")
+	td, err := e.adm.ListTopics(e.ctx, "adm")
+	if err != nil || len(td["adm"].Partitions) != 4 || td["adm"].ID != created.ID {
+		t.Fatalf("after CreatePartitions: %v %+v", err, td["adm"])
+	}
+	// DescribeTopicPartitions pages with a cursor.
+	dtp := kmsg.NewPtrDescribeTopicPartitionsRequest()
+	dtp.ResponsePartitionLimit = 3
+	rt := kmsg.NewDescribeTopicPartitionsRequestTopic()
+	rt.Topic = "adm"
+	dtp.Topics = append(dtp.Topics, rt)
+	dresp, err := dtp.RequestWith(e.ctx, e.cl)
+	if err != nil || len(dresp.Topics[0].Partitions) != 3 || dresp.NextCursor == nil || dresp.NextCursor.Partition != 3 {
+		t.Fatalf("DescribeTopicPartitions page 1: %v %+v", err, dresp)
+	}
+	// Delete by id (DeleteTopics v6), then the name is free again.
+	dreq := kmsg.NewPtrDeleteTopicsRequest()
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.TopicID = created.ID
+	dreq.Topics = append(dreq.Topics, dt)
+	del, err := dreq.RequestWith(e.ctx, e.cl)
+	if err != nil || del.Topics[0].ErrorCode != 0 || del.Topics[0].Topic == nil || *del.Topics[0].Topic != "adm" {
+		t.Fatalf("delete by id: %v %+v", err, del.Topics)
+	}
+	again := e.create("adm", 1, nil)
+	if again.ID == created.ID {
+		t.Fatal("recreated topic kept the old id")
+	}
+	end, _ := e.adm.ListEndOffsets(e.ctx, "adm")
+	if l, _ := end.Lookup("adm", 0); l.Offset != 0 {
+		t.Fatalf("recreated topic has old data: end %d", l.Offset)
+	}
+	// Bad names and duplicates get Kafka's codes.
+	res, _ := e.adm.CreateTopic(e.ctx, 1, 1, nil, "bad name")
+	if !errors.Is(res.Err, kerr.InvalidTopicException) {
+		t.Fatalf("bad name: %v", res.Err)
+	}
+	res, _ = e.adm.CreateTopic(e.ctx, 1, 1, nil, "adm")
+	if !errors.Is(res.Err, kerr.TopicAlreadyExists) {
+		t.Fatalf("duplicate: %v", res.Err)
+	}
+}
+
+// Topic configs change on the live log: max.message.bytes shrinks and a
+// larger batch is refused with MESSAGE_TOO_LARGE; DescribeConfigs shows
+// the override and its source.
+func TestConfigsTakeEffect(t *testing.T) {
+	e := newEnv(t)
+	e.create("cfg", 1, nil)
+	e.produce("cfg", 0, string(make([]byte, 3000))) // under the default limit
+	small := "1000"
+	if _, err := e.adm.AlterTopicConfigs(e.ctx, []kadm.AlterConfig{{Name: "max.message.bytes", Value: &small}}, "cfg"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.cl.ProduceSync(e.ctx, &kgo.Record{Topic: "cfg", Value: make([]byte, 3000)}).FirstErr()
+	if !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("3000-byte record after max.message.bytes=1000: %v", err)
+	}
+	rc, err := e.adm.DescribeTopicConfigs(e.ctx, "cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := rc.On("cfg", nil)
+	found := false
+	for _, entry := range c.Configs {
+		if entry.Key == "max.message.bytes" {
+			found = entry.MaybeValue() == "1000" && entry.Source == kmsg.ConfigSourceDynamicTopicConfig
+		}
+		if entry.Key == "retention.ms" && entry.Source != kmsg.ConfigSourceDefaultConfig {
+			t.Errorf("retention.ms source %v", entry.Source)
+		}
+	}
+	if !found {
+		t.Fatal("max.message.bytes override not described")
+	}
+	bad := "2"
+	resp, err := e.adm.AlterTopicConfigs(e.ctx, []kadm.AlterConfig{{Name: "min.cleanable.dirty.ratio", Value: &bad}}, "cfg")
+	if err != nil || len(resp) != 1 || !errors.Is(resp[0].Err, kerr.InvalidConfig) {
+		t.Fatalf("min.cleanable.dirty.ratio=2: %v %+v", err, resp)
+	}
+}
