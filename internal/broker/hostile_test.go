@@ -140,6 +140,7 @@ func hostileCases() []hostileCase {
 		{"negative size", []byte{0xff, 0xff, 0xff, 0xf0, 1, 2, 3}, mustClose, false},
 		{"huge size", []byte{0x7f, 0xff, 0xff, 0xff, 0, 0}, mustClose, false},
 		{"size over socket.request.max.bytes", binary.BigEndian.AppendUint32(nil, 200<<20), mustClose, false},
+		{"declares 100 MiB, sends 1 KiB, then EOF", append(binary.BigEndian.AppendUint32(nil, 100<<20), make([]byte, 1024)...), mustClose, true},
 		{"truncated body, then EOF", frame(kmsg.NewPtrMetadataRequest(), 12)[:12], mustClose, true},
 		{"short header", []byte{0, 0, 0, 3, 0, 3, 0}, mustClose, false},
 		{"unknown key", rawFrame(999, 0, false, nil), mustClose, false},

@@ -33,30 +33,52 @@ var (
 	ErrMalformed     = errors.New("wire: malformed frame")
 )
 
+// firstChunk is what ReadFrame allocates before a frame's bytes arrive;
+// the buffer then grows with the bytes received, so a client declaring a
+// large frame and sending little costs little.
+const firstChunk = 64 << 10
+
 // ReadFrame reads one size-prefixed frame from r. A size that is negative
 // or above maxSize (Kafka's socket.request.max.bytes) is rejected before
-// any allocation. buf is reused when it is large enough.
+// any allocation. buf is reused when it is large enough; otherwise memory
+// grows with the bytes that actually arrive (doubling), never ahead of
+// them by more than their own size.
 func ReadFrame(r io.Reader, maxSize int32, buf []byte) ([]byte, error) {
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return nil, err
 	}
-	n := int32(binary.BigEndian.Uint32(size[:]))
+	n := int(int32(binary.BigEndian.Uint32(size[:])))
 	switch {
 	case n < 0:
 		return nil, fmt.Errorf("%w: negative size %d", ErrMalformed, n)
-	case n > maxSize:
+	case n > int(maxSize):
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, maxSize)
 	}
-	if cap(buf) < int(n) {
-		buf = make([]byte, n)
+	if cap(buf) >= n {
+		buf = buf[:n]
+		_, err := io.ReadFull(r, buf)
+		return buf, frameErr(err)
 	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	buf = make([]byte, 0, min(n, firstChunk))
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(grown, buf)
+			buf = grown
 		}
-		return nil, err
+		m, err := io.ReadFull(r, buf[len(buf):min(n, cap(buf))])
+		buf = buf[:len(buf)+m]
+		if err != nil {
+			return nil, frameErr(err)
+		}
 	}
 	return buf, nil
+}
+
+func frameErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

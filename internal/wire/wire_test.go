@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -163,5 +164,33 @@ func TestSkipTagsCostIsBoundedByInput(t *testing.T) {
 	rest, err := SkipTags(in)
 	if err != nil || !bytes.Equal(rest, []byte("z")) {
 		t.Fatalf("two tags: rest %q, %v", rest, err)
+	}
+}
+
+// A frame that declares the maximum size but delivers little allocates
+// about what it delivered, not what it declared.
+func TestReadFrameMemoryFollowsTheBytes(t *testing.T) {
+	declared := int32(100 << 20)
+	data := binary.BigEndian.AppendUint32(nil, uint32(declared))
+	data = append(data, make([]byte, 1000)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := ReadFrame(bytes.NewReader(data), declared, nil)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("cut frame: %v", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2*firstChunk {
+		t.Fatalf("a 1000-byte start of a 100 MiB frame allocated %d bytes", got)
+	}
+	// And a whole large frame still reads back exactly.
+	body := make([]byte, 300<<10)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	whole := append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+	got, err := ReadFrame(bytes.NewReader(whole), declared, nil)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("whole frame: %v, equal %v", err, bytes.Equal(got, body))
 	}
 }
