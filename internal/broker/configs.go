@@ -59,6 +59,8 @@ func (b *Broker) logConfig(im *metadata.Image, topic string) log.Config {
 	c.MinCompactionLag = v.Duration("min.compaction.lag.ms")
 	c.MaxMessageBytes = v.Int("max.message.bytes")
 	c.LogAppendTime = v.String("message.timestamp.type") == "LogAppendTime"
+	c.TimestampAfterMax = v.Duration("message.timestamp.after.max.ms")
+	c.TimestampBeforeMax = v.Duration("message.timestamp.before.max.ms")
 	// Kafka's flush settings choose page-cache mode; left at their
 	// defaults, every acknowledged write is fsynced (docs/durability.md).
 	if v.Source("flush.messages") != config.SourceDefault || v.Source("flush.ms") != config.SourceDefault {

@@ -381,3 +381,39 @@ func TestConfigsTakeEffect(t *testing.T) {
 		t.Fatalf("min.cleanable.dirty.ratio=2: %v %+v", err, resp)
 	}
 }
+
+// message.timestamp.after.max.ms (default one hour) refuses records from
+// the future with INVALID_TIMESTAMP; LogAppendTime topics take them and
+// stamp the broker's time.
+func TestTimestampRules(t *testing.T) {
+	e := newEnv(t)
+	e.create("ts", 1, nil)
+	future := time.Now().Add(2 * time.Hour)
+	err := e.cl.ProduceSync(e.ctx, &kgo.Record{Topic: "ts", Value: []byte("x"), Timestamp: future}).FirstErr()
+	if !errors.Is(err, kerr.InvalidTimestamp) {
+		t.Fatalf("a record two hours ahead: %v", err)
+	}
+	lat := "LogAppendTime"
+	e.create("lat", 1, map[string]*string{"message.timestamp.type": &lat})
+	before := time.Now().Add(-time.Second)
+	r := &kgo.Record{Topic: "lat", Value: []byte("x"), Timestamp: future}
+	if err := e.cl.ProduceSync(e.ctx, r).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	// Consumers see the broker's time (franz-go does not rewrite the
+	// produced record's timestamp from the response).
+	cons, err := kgo.NewClient(kgo.SeedBrokers(e.cl.OptValue(kgo.SeedBrokers).([]string)...),
+		kgo.ConsumeTopics("lat"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cons.Close()
+	fs := cons.PollFetches(e.ctx)
+	if err := fs.Err0(); err != nil || fs.NumRecords() != 1 {
+		t.Fatalf("consume: %v, %d records", err, fs.NumRecords())
+	}
+	got := fs.Records()[0]
+	if got.Timestamp.Before(before) || got.Timestamp.After(time.Now().Add(time.Second)) || got.Attrs.TimestampType() != 1 {
+		t.Fatalf("LogAppendTime record stamped %v (type %d)", got.Timestamp, got.Attrs.TimestampType())
+	}
+}

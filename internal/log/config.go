@@ -46,6 +46,12 @@ type Config struct {
 	// LogAppendTime (message.timestamp.type=LogAppendTime): the broker stamps
 	// each batch with its append time.
 	LogAppendTime bool
+	// TimestampAfterMax and TimestampBeforeMax
+	// (message.timestamp.after.max.ms, message.timestamp.before.max.ms):
+	// with CreateTime, how far ahead of and behind the broker's clock a
+	// batch's timestamps may be. Negative: no limit. The batch header's
+	// largest and first timestamps are checked (records are not decoded).
+	TimestampAfterMax, TimestampBeforeMax time.Duration
 	// FsyncOnAck: an Append returns only once its batch is durable, sharing
 	// fsyncs with concurrent appenders (group commit). This is Samsa's
 	// default. When false, Kafka's page-cache mode applies and FlushMessages
@@ -80,6 +86,8 @@ func DefaultConfig() Config {
 		DeleteRetention:        24 * time.Hour,
 		MinCleanableDirtyRatio: 0.5,
 		MaxMessageBytes:        1048588,
+		TimestampAfterMax:      time.Hour,
+		TimestampBeforeMax:     -1,
 		FsyncOnAck:             true,
 		FlushInterval:          -1,
 		VerifyOnRead:           true,

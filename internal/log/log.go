@@ -49,6 +49,9 @@ var (
 	ErrOffsetOrder = errors.New("log: batch offsets not above the log end")
 	// ErrClosed: the log was closed.
 	ErrClosed = errors.New("log: closed")
+	// ErrInvalidTimestamp: a CreateTime batch outside the topic's
+	// message.timestamp.{before,after}.max.ms (INVALID_TIMESTAMP).
+	ErrInvalidTimestamp = errors.New("log: timestamp out of the accepted range")
 )
 
 // Options are what Open needs besides the directory.
@@ -242,6 +245,9 @@ func (l *Log) placeAsLeader(batch []byte, h *record.Header, leaderEpoch int32, c
 	if len(batch) > cfg.MaxMessageBytes {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(batch), cfg.MaxMessageBytes)
 	}
+	if err := l.checkTimestamps(h, cfg); err != nil {
+		return err
+	}
 	h.BaseOffset = l.leo.Load()
 	h.PartitionLeaderEpoch = leaderEpoch
 	record.SetBaseOffset(batch, h.BaseOffset)
@@ -250,6 +256,22 @@ func (l *Log) placeAsLeader(batch []byte, h *record.Header, leaderEpoch int32, c
 		res.LogAppendTime = l.now().UnixMilli()
 		record.SetLogAppendTime(batch, res.LogAppendTime)
 		h.MaxTimestamp = res.LogAppendTime
+	}
+	return nil
+}
+
+// checkTimestamps applies message.timestamp.{after,before}.max.ms to a
+// CreateTime batch.
+func (l *Log) checkTimestamps(h *record.Header, cfg *Config) error {
+	if cfg.LogAppendTime {
+		return nil
+	}
+	now := l.now().UnixMilli()
+	if cfg.TimestampAfterMax >= 0 && h.MaxTimestamp > now+cfg.TimestampAfterMax.Milliseconds() {
+		return fmt.Errorf("%w: timestamp %d is more than %v ahead of the broker's %d", ErrInvalidTimestamp, h.MaxTimestamp, cfg.TimestampAfterMax, now)
+	}
+	if cfg.TimestampBeforeMax >= 0 && h.BaseTimestamp < now-cfg.TimestampBeforeMax.Milliseconds() {
+		return fmt.Errorf("%w: timestamp %d is more than %v behind the broker's %d", ErrInvalidTimestamp, h.BaseTimestamp, cfg.TimestampBeforeMax, now)
 	}
 	return nil
 }

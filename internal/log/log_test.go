@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/samsa-io/samsa/internal/record"
 	"github.com/samsa-io/samsa/internal/vfs"
@@ -336,5 +337,34 @@ func TestAppendDoesNotDecodeRecords(t *testing.T) {
 	got, err := l.Read(0, 1<<20, -1, true)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("read back %d bytes (%v), want the %d appended", len(got), err, len(want))
+	}
+}
+
+func TestCreateTimeBounds(t *testing.T) {
+	clk := newClock()
+	now := clk.Now().UnixMilli()
+	cfg := testConfig()
+	cfg.TimestampAfterMax = time.Hour
+	cfg.TimestampBeforeMax = 24 * time.Hour
+	l, _ := openLog(t, vfs.NewMem(), cfg, clk)
+	for _, c := range []struct {
+		ts   int64
+		fail bool
+	}{
+		{now, false}, {now + time.Hour.Milliseconds(), false}, {now + time.Hour.Milliseconds() + 1, true},
+		{now - 24*time.Hour.Milliseconds(), false}, {now - 24*time.Hour.Milliseconds() - 1, true},
+	} {
+		_, err := l.Append(valueBatch(t, c.ts, 1, 5), 0)
+		if c.fail != errors.Is(err, ErrInvalidTimestamp) {
+			t.Errorf("timestamp now%+d ms: %v", c.ts-now, err)
+		}
+	}
+	// LogAppendTime ignores the producer's timestamps.
+	cfg.LogAppendTime = true
+	if err := l.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(valueBatch(t, now+10*time.Hour.Milliseconds(), 1, 5), 0); err != nil {
+		t.Fatalf("LogAppendTime: %v", err)
 	}
 }

@@ -49,6 +49,8 @@ func appendError(err error) error {
 		code = kerr.InvalidRecord
 	case errors.Is(err, log.ErrMessageTooLarge):
 		code = kerr.MessageTooLarge
+	case errors.Is(err, log.ErrInvalidTimestamp):
+		code = kerr.InvalidTimestamp
 	case errors.Is(err, log.ErrClosed):
 		code = kerr.NotLeaderForPartition // the partition is going away
 	default:
