@@ -82,7 +82,25 @@ func (b *Broker) controllerConfig() controller.Config {
 		DeleteTopicEnable:        b.cfg.DeleteTopicEnable,
 		ValidateTopicConfigs:     validateTopicConfigs,
 		ValidateBrokerConfigs:    validateBrokerConfigs,
+		DescribeNewTopic:         b.describeNewTopic,
 	}
+}
+
+// describeNewTopic lists a topic's effective configs given its overrides.
+func (b *Broker) describeNewTopic(overrides map[string]*string) []kmsg.CreateTopicsResponseTopicConfig {
+	l := b.layers(b.store.Image(), "")
+	l.Topic, _ = strs(overrides)
+	var out []kmsg.CreateTopicsResponseTopicConfig
+	for _, e := range config.DescribeTopic(l) {
+		c := kmsg.NewCreateTopicsResponseTopicConfig()
+		c.Name, c.Value, c.ReadOnly, c.IsSensitive = e.Name, e.Value, e.ReadOnly, e.Sensitive
+		c.Source = int8(e.Source)
+		if e.Sensitive {
+			c.Value = nil
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func strs(m map[string]*string) (map[string]string, error) {

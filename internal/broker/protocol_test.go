@@ -332,6 +332,21 @@ func TestTopicAdmin(t *testing.T) {
 	if l, _ := end.Lookup("adm", 0); l.Offset != 0 {
 		t.Fatalf("recreated topic has old data: end %d", l.Offset)
 	}
+	// The response lists the new topic's configs with their sources.
+	ret := "60000"
+	cr, err := e.adm.CreateTopics(e.ctx, 1, 1, map[string]*string{"retention.ms": &ret}, "adm2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen bool
+	for _, c := range cr["adm2"].Configs {
+		if c.Key == "retention.ms" {
+			seen = c.MaybeValue() == "60000" && c.Source == kmsg.ConfigSourceDynamicTopicConfig
+		}
+	}
+	if !seen || len(cr["adm2"].Configs) < 20 {
+		t.Fatalf("CreateTopics configs (%d): retention.ms override shown %v", len(cr["adm2"].Configs), seen)
+	}
 	// Bad names and duplicates get Kafka's codes.
 	res, _ := e.adm.CreateTopic(e.ctx, 1, 1, nil, "bad name")
 	if !errors.Is(res.Err, kerr.InvalidTopicException) {

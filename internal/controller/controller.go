@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/metadata"
 )
@@ -40,6 +41,9 @@ type Config struct {
 	ValidateTopicConfigs func(map[string]*string) error
 	// ValidateBrokerConfigs checks dynamic broker config changes.
 	ValidateBrokerConfigs func(map[string]*string) error
+	// DescribeNewTopic lists a new topic's effective configs for the
+	// CreateTopics response (v5+, KIP-525); nil leaves the list empty.
+	DescribeNewTopic func(overrides map[string]*string) []kmsg.CreateTopicsResponseTopicConfig
 }
 
 // Controller serializes admin operations and proposes their records.

@@ -53,6 +53,9 @@ func (c *Controller) KafkaCreateTopics(ctx context.Context, req *kmsg.CreateTopi
 		t.NumPartitions, t.ReplicationFactor = -1, -1
 		if r.Err == nil {
 			t.TopicID, t.NumPartitions, t.ReplicationFactor = r.ID, r.Partitions, r.ReplicationFactor
+			if c.cfg.DescribeNewTopic != nil {
+				t.Configs = c.cfg.DescribeNewTopic(specs[i].Configs)
+			}
 		}
 		resp.Topics = append(resp.Topics, t)
 	}
