@@ -1,13 +1,19 @@
-# make test: everything CI runs (.ci/run calls it and nothing else).
+# make test: everything CI runs (.ci/run calls it and nothing else); first
+# installs the external Kafka clients the compat/ suite runs (make deps).
 # make fuzz: each fuzz target for FUZZTIME (default 1m).
 # make bench: machine limits, then the in-process benchmarks (docs/BENCHMARKS.md).
 
 GO ?= go
 FUZZTIME ?= 1m
 
-.PHONY: test vet unit race fuzz bench limits
+.PHONY: test deps vet unit race fuzz bench limits
 
-test: vet unit race
+test: deps vet unit race
+
+# kcat, confluent-kafka, kafka-python (Debian) and kafkajs (npm) for compat/;
+# a fast no-op, without network, when they are already installed.
+deps:
+	scripts/install-test-deps.sh
 
 vet:
 	$(GO) vet ./...
