@@ -5,7 +5,10 @@ package broker_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -430,5 +433,50 @@ func TestTimestampRules(t *testing.T) {
 	got := fs.Records()[0]
 	if got.Timestamp.Before(before) || got.Timestamp.After(time.Now().Add(time.Second)) || got.Attrs.TimestampType() != 1 {
 		t.Fatalf("LogAppendTime record stamped %v (type %d)", got.Timestamp, got.Attrs.TimestampType())
+	}
+}
+
+// acks=0: no response comes back, yet the records are committed and read.
+func TestProduceAcksZero(t *testing.T) {
+	e := newEnv(t)
+	created := e.create("a0", 1, nil)
+	node := e.cl.OptValue(kgo.SeedBrokers).([]string)[0]
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = 0, 1000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "a0"
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = goodBatch(t)
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	// The acks=0 produce, then an ApiVersions on the same connection: the
+	// first answer to arrive must be the ApiVersions one.
+	data := append(frame(req, 9), formatter.AppendRequest(nil, kmsg.NewPtrApiVersionsRequest(), 8)...)
+	c, err := net.Dial("tcp", node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	var head [8]byte
+	if _, err := io.ReadFull(c, head[:]); err != nil {
+		t.Fatal(err)
+	}
+	if corr := binary.BigEndian.Uint32(head[4:]); corr != 8 {
+		t.Fatalf("first response has correlation id %d, want 8 (the acks=0 produce must get none)", corr)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p := e.fetch(fetchReq("a0", created.ID, 0), 12).Topics[0].Partitions[0]
+		if p.HighWatermark == 1 && len(p.RecordBatches) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("acks=0 record never became visible: %+v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
