@@ -15,8 +15,8 @@ import (
 type StateMachine interface {
 	// Apply is called for each committed normal entry, in index order.
 	// Indexes have gaps: raft's own entries (a new leader's empty entry,
-	// configuration changes) are not passed on. An error stops the node: an
-	// entry cannot be skipped.
+	// configuration changes) are not passed on. data must not be modified;
+	// it may be kept. An error stops the node: an entry cannot be skipped.
 	Apply(index uint64, data []byte) error
 	// Snapshot returns the state as of the last applied index.
 	Snapshot() ([]byte, error)
@@ -25,8 +25,9 @@ type StateMachine interface {
 }
 
 // Transport carries messages to the other nodes. Send must not block for
-// long: it runs on the node's loop. Messages may be dropped; raft retries.
-// Inbound messages go to Node.Step.
+// long: it runs on the node's loop. It may keep the messages (the node does
+// not touch them again) and may drop them; raft retries. Inbound messages
+// go to Node.Step.
 type Transport interface {
 	Send(msgs []*raftpb.Message)
 }

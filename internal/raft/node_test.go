@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -89,7 +88,6 @@ func TestProposeCancelAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})
-	var once sync.Once
 	fsys.SetInjector(func(op vfs.Op, _ string) error {
 		if op == vfs.OpSync {
 			<-release
@@ -111,7 +109,7 @@ func TestProposeCancelAndClose(t *testing.T) {
 	closed := make(chan error)
 	go func() { closed <- n.Close() }()
 	time.Sleep(20 * time.Millisecond)
-	once.Do(func() { close(release) })
+	close(release)
 	if err := <-closed; err != nil {
 		t.Fatalf("close: %v", err)
 	}

@@ -10,18 +10,10 @@ import (
 	"github.com/samsa-io/samsa/internal/vfs"
 )
 
-// The write-ahead log is a sequence of segment files, each starting with a
-// header record (which names the entry just before the segment) and the
-// hard state at the time it was created, followed by entry and hard-state
-// records. Every write is fsynced before the node acts on it. A segment is
-// created whole (temporary name, fsync, rename, directory fsync), so only
-// the last segment can end in a torn record.
-const (
-	walSuffix = ".wal"
+const walSuffix = ".wal"
 
-	// DefaultSegmentBytes is the size at which the WAL starts a new segment.
-	DefaultSegmentBytes = 16 << 20
-)
+// DefaultSegmentBytes is the size at which the WAL starts a new segment.
+const DefaultSegmentBytes = 16 << 20
 
 func segName(seq, firstIndex uint64) string {
 	return fmt.Sprintf("%016x-%016x%s", seq, firstIndex, walSuffix)
@@ -42,6 +34,13 @@ type segInfo struct {
 	hdr  segHeader
 }
 
+// wal is the write-ahead log: a sequence of segment files, each starting
+// with a header record (which names the entry just before the segment) and
+// the hard state at the time it was created, followed by entry and
+// hard-state records. Every write is fsynced before the node acts on it. A
+// segment is created whole (temporary name, fsync, rename, directory
+// fsync), so only the last segment can end in a torn record.
+//
 // wal appends to the last segment. It is used by one goroutine at a time.
 type wal struct {
 	fs           vfs.FS
