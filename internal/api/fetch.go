@@ -264,7 +264,12 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	p.ErrorCode = errCode(res.err)
 	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = res.hw, res.lso, res.start
 	p.PreferredReadReplica = -1
+	// Never null: librdkafka (2.0) rejects a null record set as a
+	// protocol error ("invalid MessageSetSize -1"), and Kafka sends empty.
 	p.RecordBatches = res.records
+	if p.RecordBatches == nil {
+		p.RecordBatches = []byte{}
+	}
 	t.Partitions = append(t.Partitions, p)
 	if len(res.records) > 0 && c.h.deps.Fetched != nil {
 		c.h.deps.Fetched(k.topic, int64(len(res.records)), batchRecords(res.records))

@@ -1,8 +1,10 @@
 package api
 
-// Produce (key 0). Versions 3+ only: they carry RecordBatch v2, the only
-// format Kafka 4 accepts (KIP-724, KIP-896). Each partition's records must
-// be exactly one batch. acks=0 gets no response; acks=1 and acks=-1 are
+// Produce (key 0). Versions 0-2 are advertised but refused, as Kafka 4
+// does (KAFKA-18659): they can only carry the message formats Kafka 4
+// removed (KIP-724, KIP-896), but librdkafka before 2.10 enables gzip and
+// snappy only on brokers that list them. From v3, each partition's records
+// must be exactly one RecordBatch v2. acks=0 gets no response; acks=1 and acks=-1 are
 // answered once the batch is committed (with one replica, durable by the
 // log's policy). Topic ids replace names from v13 (KIP-516). Errors are
 // per partition; NOT_LEADER_OR_FOLLOWER carries the current leader
@@ -18,7 +20,10 @@ import (
 	"github.com/samsa-io/samsa/internal/metadata"
 )
 
-func init() { register(kmsg.Produce, 3, 13, handleProduce) }
+func init() { register(kmsg.Produce, 0, 13, handleProduce) }
+
+// firstBatchVersion is the first Produce version that carries RecordBatch v2.
+const firstBatchVersion = 3
 
 // pendingCommit is an appended batch waiting for its commit.
 type pendingCommit struct {
@@ -32,6 +37,9 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.image()
 	validAcks := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
+	if r.Version < firstBatchVersion {
+		return refuseOldProduce(r, resp)
+	}
 	var pending []pendingCommit
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(r.Topics))
 	for i, rt := range r.Topics {
@@ -136,4 +144,24 @@ func currentLeader(im *metadata.Image, topic string, partition int32) kmsg.Produ
 		cl.LeaderID, cl.LeaderEpoch = t.Partitions[partition].Leader, t.Partitions[partition].LeaderEpoch
 	}
 	return cl
+}
+
+// refuseOldProduce answers every partition of a v0-2 produce with
+// UNSUPPORTED_VERSION.
+func refuseOldProduce(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) reply {
+	for _, rt := range r.Topics {
+		t := kmsg.NewProduceResponseTopic()
+		t.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			p := kmsg.NewProduceResponseTopicPartition()
+			p.Partition, p.ErrorCode = rp.Partition, kerr.UnsupportedVersion.Code
+			p.BaseOffset, p.LogAppendTime, p.LogStartOffset = -1, -1, -1
+			t.Partitions = append(t.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, t)
+	}
+	if r.Acks == 0 {
+		return reply{none: true}
+	}
+	return now(resp)
 }

@@ -145,7 +145,6 @@ func hostileCases() []hostileCase {
 		{"short header", []byte{0, 0, 0, 3, 0, 3, 0}, mustClose, false},
 		{"unknown key", rawFrame(999, 0, false, nil), mustClose, false},
 		{"unknown version", rawFrame(3, 99, false, nil), mustClose, false},
-		{"removed version (produce v2)", rawFrame(0, 2, false, []byte{0, 1, 0, 0, 0, 0, 0, 0, 0, 0}), mustClose, false},
 		{"lying tagged-field count", rawFrame(3, 12, true, append(metaTags, 0)), mustClose, false},
 		{"lying array count", rawFrame(19, 4, false, []byte{0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0}), mustClose, false},
 		{"lying string length", rawFrame(3, 4, false, []byte{0, 0, 0, 1, 0x7f, 0xff, 'a'}), mustClose, false},

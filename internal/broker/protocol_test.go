@@ -480,3 +480,34 @@ func TestProduceAcksZero(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Produce v0-2 are advertised (librdkafka before 2.10 picks codecs by
+// them) but refused with UNSUPPORTED_VERSION, as Kafka 4 does.
+func TestOldProduceVersionsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.create("old", 1, nil)
+	req := kmsg.NewPtrProduceRequest()
+	req.Acks, req.TimeoutMillis = 1, 1000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "old"
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = []byte("a magic 1 message set")
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	body, closed := exchange(t, e.cl.OptValue(kgo.SeedBrokers).([]string)[0], frame(req, 2))
+	if closed {
+		t.Fatal("produce v2 closed the connection")
+	}
+	resp := kmsg.NewPtrProduceResponse()
+	resp.SetVersion(2)
+	if err := resp.ReadFrom(body); err != nil {
+		t.Fatal(err)
+	}
+	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnsupportedVersion.Code {
+		t.Fatalf("produce v2: error %d", code)
+	}
+	end, _ := e.adm.ListEndOffsets(e.ctx, "old")
+	if l, _ := end.Lookup("old", 0); l.Offset != 0 {
+		t.Fatalf("produce v2 wrote: end offset %d", l.Offset)
+	}
+}
