@@ -1,0 +1,47 @@
+package compat
+
+import (
+	"os/exec"
+	"testing"
+)
+
+// The Python clients are Debian's packages, installed for Debian's Python:
+// the python3 first on PATH may be another one.
+const debianPython = "/usr/bin/python3"
+
+// requirePython fails the test unless Debian's Python imports the modules.
+func requirePython(t *testing.T, modules string) {
+	t.Helper()
+	requireFile(t, debianPython, "Debian's python3")
+	if out, err := exec.Command(debianPython, "-c", "import "+modules).CombinedOutput(); err != nil {
+		t.Fatalf("%s cannot import %s: %v\n%s\n%s", debianPython, modules, err, out, installHint)
+	}
+}
+
+// TestConfluentKafkaPython runs python/confluent_roundtrip.py per codec:
+// AdminClient.create_topics and list_topics, Producer (compression.type,
+// explicit timestamps), Consumer by assign(), get_watermark_offsets and
+// offsets_for_times.
+func TestConfluentKafkaPython(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "confluent_kafka")
+	addr := startBroker(t)
+	forEachCodec(t, "confluent", func(t *testing.T, codec, topic string) {
+		runClient(t, debianPython, "python/confluent_roundtrip.py", addr, topic, codec, "-n", itoa(numRecords))
+		checkStored(t, addr, topic, codec, numRecords)
+	})
+}
+
+// TestKafkaPython runs python/kafka_python_roundtrip.py per codec:
+// KafkaAdminClient.create_topics, KafkaProducer (compression_type, explicit
+// timestamps), KafkaConsumer by assign(), beginning_offsets, end_offsets and
+// offsets_for_times. It prints the broker version kafka-python guessed.
+func TestKafkaPython(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "kafka, snappy, lz4.frame, zstandard")
+	addr := startBroker(t)
+	forEachCodec(t, "kafkapython", func(t *testing.T, codec, topic string) {
+		runClient(t, debianPython, "python/kafka_python_roundtrip.py", addr, topic, codec, "-n", itoa(numRecords))
+		checkStored(t, addr, topic, codec, numRecords)
+	})
+}
