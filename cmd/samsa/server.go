@@ -86,7 +86,7 @@ func runServer(props map[string]string) error {
 // brokerConfig validates props against the catalog and maps them onto the
 // node's settings.
 func brokerConfig(props map[string]string) (broker.Config, error) {
-	v, err := config.ResolveBroker(config.Layers{Static: props})
+	v, err := config.ValidateBroker(props)
 	if err != nil {
 		return broker.Config{}, err
 	}

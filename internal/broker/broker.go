@@ -124,7 +124,8 @@ func (b *Broker) openQuorum() (func(), error) {
 	b.store.Subscribe(b.parts.Apply)
 	q, err := raft.Open(raft.Config{
 		ID: uint64(b.cfg.NodeID), Voters: []uint64{uint64(b.cfg.NodeID)},
-		FS: b.cfg.FS, Dir: path.Join(b.cfg.DataDir, metadataDirName), Logger: b.log,
+		FS: b.cfg.FS, Dir: path.Join(b.cfg.DataDir, metadataDirName),
+		Logger: slog.New(minLevel{b.log.Handler(), slog.LevelWarn}),
 	}, b.store)
 	if err != nil {
 		return nil, err
