@@ -511,3 +511,68 @@ func TestOldProduceVersionsAreRefused(t *testing.T) {
 		t.Fatalf("produce v2 wrote: end offset %d", l.Offset)
 	}
 }
+
+// Broker configs: a cluster-wide dynamic default (AlterBrokerConfigs with
+// no broker) reaches topics without overrides, and DescribeConfigs shows
+// its source; DescribeCluster and DescribeLogDirs describe the node.
+func TestBrokerConfigsClusterAndLogDirs(t *testing.T) {
+	e := newEnv(t)
+	e.create("bc", 1, nil)
+	e.produce("bc", 0, "x", "y")
+	ret := "3600000"
+	resp, err := e.adm.AlterBrokerConfigs(e.ctx, []kadm.AlterConfig{{Name: "log.retention.ms", Value: &ret}})
+	if err != nil || resp[0].Err != nil {
+		t.Fatalf("cluster default: %v %+v", err, resp)
+	}
+	rc, err := e.adm.DescribeTopicConfigs(e.ctx, "bc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := rc.On("bc", nil)
+	for _, entry := range c.Configs {
+		if entry.Key == "retention.ms" && (entry.MaybeValue() != ret || entry.Source != kmsg.ConfigSourceDynamicDefaultBrokerConfig) {
+			t.Fatalf("retention.ms = %q from %v", entry.MaybeValue(), entry.Source)
+		}
+	}
+	// And it acts on the live log: a cluster-wide message.max.bytes.
+	small := "1000"
+	if resp, err = e.adm.AlterBrokerConfigs(e.ctx, []kadm.AlterConfig{{Name: "message.max.bytes", Value: &small}}); err != nil || resp[0].Err != nil {
+		t.Fatalf("message.max.bytes: %v %+v", err, resp)
+	}
+	big := make([]byte, 3000)
+	for i := range big {
+		big[i] = byte(i*31 + i/7) // not compressible away
+	}
+	if err := e.cl.ProduceSync(e.ctx, &kgo.Record{Topic: "bc", Value: big}).FirstErr(); !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("3000 bytes under a cluster-wide message.max.bytes=1000: %v", err)
+	}
+	ro := "7"
+	resp, _ = e.adm.AlterBrokerConfigs(e.ctx, []kadm.AlterConfig{{Name: "node.id", Value: &ro}}, 1)
+	if resp[0].Err == nil {
+		t.Fatal("a read-only broker config was altered")
+	}
+	md, err := e.adm.BrokerMetadata(e.ctx)
+	if err != nil || len(md.Brokers) != 1 || md.Brokers[0].NodeID != 1 || md.Controller != 1 || md.Cluster == "" {
+		t.Fatalf("cluster: %v %+v", err, md)
+	}
+	dc := kmsg.NewPtrDescribeClusterRequest()
+	dcr, err := dc.RequestWith(e.ctx, e.cl)
+	if err != nil || dcr.ErrorCode != 0 || dcr.ClusterID != md.Cluster || len(dcr.Brokers) != 1 {
+		t.Fatalf("DescribeCluster: %v %+v", err, dcr)
+	}
+	dirs, err := e.adm.DescribeAllLogDirs(e.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
+			if p.Topic == "bc" {
+				size = p.Size
+			}
+		})
+	})
+	if size <= 0 {
+		t.Fatalf("log dir size of bc: %d", size)
+	}
+}
