@@ -35,7 +35,7 @@ func loadOrFormat(fsys vfs.FS, dir string, nodeID int32) (MetaProperties, error)
 	if err := fsys.MkdirAll(dir); err != nil {
 		return MetaProperties{}, err
 	}
-	data, err := readAll(fsys, name)
+	data, err := vfs.ReadAll(fsys, name)
 	if vfs.IsNotExist(err) {
 		m := MetaProperties{ClusterID: metadata.NewUUID().String(), NodeID: nodeID, DirectoryID: metadata.NewUUID().String()}
 		return m, writeMeta(fsys, dir, m)
@@ -82,37 +82,5 @@ func parseMeta(s string) (MetaProperties, error) {
 
 func writeMeta(fsys vfs.FS, dir string, m MetaProperties) error {
 	data := fmt.Sprintf("#\n#Written by Samsa\nversion=1\ncluster.id=%s\nnode.id=%d\ndirectory.id=%s\n", m.ClusterID, m.NodeID, m.DirectoryID)
-	tmp := path.Join(dir, metaPropertiesFile+".tmp")
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write([]byte(data)); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, path.Join(dir, metaPropertiesFile)); err != nil {
-		return err
-	}
-	return fsys.SyncDir(dir)
-}
-
-func readAll(fsys vfs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, size)
-	_, err = f.ReadAt(buf, 0)
-	return buf, err
+	return vfs.WriteAtomic(fsys, path.Join(dir, metaPropertiesFile), []byte(data))
 }

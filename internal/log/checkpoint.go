@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
@@ -26,38 +25,13 @@ func writeCheckpoint(fsys vfs.FS, name string, lines []string) error {
 		buf.WriteString(l)
 		buf.WriteByte('\n')
 	}
-	return writeFileAtomic(fsys, name, buf.Bytes())
-}
-
-// writeFileAtomic replaces name with data: a temporary file, fsynced,
-// renamed over name, and the directory synced.
-func writeFileAtomic(fsys vfs.FS, name string, data []byte) error {
-	tmp := name + tmpSuffix
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, name); err != nil {
-		return err
-	}
-	return fsys.SyncDir(path.Dir(name))
+	return vfs.WriteAtomic(fsys, name, buf.Bytes())
 }
 
 // readCheckpoint returns the entry lines of name, each split into exactly
 // fields fields. A missing file is no entries.
 func readCheckpoint(fsys vfs.FS, name string, fields int) ([][]string, error) {
-	data, err := readAll(fsys, name)
+	data, err := vfs.ReadAll(fsys, name)
 	if vfs.IsNotExist(err) {
 		return nil, nil
 	}
@@ -91,22 +65,4 @@ func readCheckpoint(fsys vfs.FS, name string, fields int) ([][]string, error) {
 		entries = append(entries, f)
 	}
 	return entries, nil
-}
-
-// readAll reads a whole file.
-func readAll(fsys vfs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return nil, err
-	}
-	buf := make([]byte, size)
-	if _, err := f.ReadAt(buf, 0); err != nil && size > 0 {
-		return nil, err
-	}
-	return buf, nil
 }

@@ -22,7 +22,7 @@ func (d *Dir) SetTopicID(tp TopicPartition, id string) error {
 		return fmt.Errorf("log: no partition %s", tp.DirName())
 	}
 	data := fmt.Sprintf("version: 0\ntopic_id: %s\n", id)
-	return writeFileAtomic(d.fs, path.Join(l.Dir(), partitionMetadataFile), []byte(data))
+	return vfs.WriteAtomic(d.fs, path.Join(l.Dir(), partitionMetadataFile), []byte(data))
 }
 
 // TopicID returns the topic id recorded for a partition's log, or "" when

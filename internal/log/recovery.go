@@ -211,11 +211,11 @@ func (l *Log) loadSealed(s *segment, nextBase int64, rep *RecoveryReport) error 
 
 // loadIndexes reads and checks both index files of a sealed segment.
 func (l *Log) loadIndexes(s *segment, size int64, maxRel uint32) error {
-	ib, err := readAll(l.fs, segmentName(s.dir, s.base, indexSuffix))
+	ib, err := vfs.ReadAll(l.fs, segmentName(s.dir, s.base, indexSuffix))
 	if err != nil {
 		return err
 	}
-	tb, err := readAll(l.fs, segmentName(s.dir, s.base, timeIndexSuffix))
+	tb, err := vfs.ReadAll(l.fs, segmentName(s.dir, s.base, timeIndexSuffix))
 	if err != nil {
 		return err
 	}

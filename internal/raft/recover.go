@@ -166,7 +166,7 @@ func cmpU64(a, b uint64) int {
 }
 
 func loadSnapshot(fsys vfs.FS, name string) (*raftpb.Snapshot, error) {
-	b, err := readFile(fsys, name)
+	b, err := vfs.ReadAll(fsys, name)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func replay(w *wal, segs []string, l *logState, log *slog.Logger) (*raftpb.HardS
 	var hs *raftpb.HardState
 	for i, name := range segs {
 		last := i == len(segs)-1
-		b, err := readFile(w.fs, path.Join(w.dir, name))
+		b, err := vfs.ReadAll(w.fs, path.Join(w.dir, name))
 		if err != nil {
 			return nil, err
 		}
