@@ -7,6 +7,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -44,30 +45,17 @@ type ConfigChange struct {
 
 // AlterConfigs applies config changes; each resource succeeds or fails on
 // its own.
+// A resource named twice in one request fails both times with
+// INVALID_REQUEST, as in Kafka.
 func (c *Controller) AlterConfigs(ctx context.Context, changes []ConfigChange, validateOnly bool) []error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	im := c.store.Image()
-	out := make([]error, len(changes))
-	var recs []metadata.Record
-	for i, ch := range changes {
-		r, err := c.planConfigs(im, ch)
-		out[i] = err
-		if err == nil {
-			recs = append(recs, r...)
+	key := func(ch ConfigChange) string { return fmt.Sprintf("%d/%s", ch.Type, ch.Name) }
+	dup := repeated(changes, key)
+	return planEach(c, ctx, changes, validateOnly, func(im *metadata.Image, ch ConfigChange) ([]metadata.Record, error) {
+		if dup[key(ch)] {
+			return nil, errorf(kerr.InvalidRequest, "resource %q appears more than once in the request", ch.Name)
 		}
-	}
-	if validateOnly {
-		return out
-	}
-	if err := c.propose(ctx, recs); err != nil {
-		for i := range out {
-			if out[i] == nil {
-				out[i] = err
-			}
-		}
-	}
-	return out
+		return c.planConfigs(im, ch)
+	})
 }
 
 func (c *Controller) planConfigs(im *metadata.Image, ch ConfigChange) ([]metadata.Record, error) {

@@ -93,13 +93,49 @@ func (c *Controller) propose(ctx context.Context, recs []metadata.Record) error 
 	if len(recs) == 0 {
 		return nil
 	}
-	if _, err := c.prop.Propose(ctx, metadata.Encode(recs)); err != nil {
+	index, err := c.prop.Propose(ctx, metadata.Encode(recs))
+	if err != nil {
 		if ctx.Err() != nil {
 			return errorf(kerr.RequestTimedOut, "%v", err)
 		}
 		return errorf(kerr.NotController, "metadata quorum: %v", err)
 	}
+	// Validation makes this unreachable, but an entry the image refused
+	// changed nothing, and the caller must not hear otherwise.
+	if err := c.store.RejectedAt(index); err != nil {
+		return errorf(kerr.InvalidRequest, "%v", err)
+	}
 	return nil
+}
+
+// planEach plans every item against one image, under the operation lock,
+// and proposes the records of those that pass as one entry. Each item gets
+// its own error, or the proposal's when that fails; with validateOnly
+// nothing is proposed.
+func planEach[T any](c *Controller, ctx context.Context, items []T, validateOnly bool,
+	plan func(*metadata.Image, T) ([]metadata.Record, error)) []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	im := c.store.Image()
+	out := make([]error, len(items))
+	var recs []metadata.Record
+	for i, it := range items {
+		r, err := plan(im, it)
+		if out[i] = err; err == nil {
+			recs = append(recs, r...)
+		}
+	}
+	if validateOnly {
+		return out
+	}
+	if err := c.propose(ctx, recs); err != nil {
+		for i := range out {
+			if out[i] == nil {
+				out[i] = err
+			}
+		}
+	}
+	return out
 }
 
 // RegisterBroker records a broker's registration (listeners, rack).

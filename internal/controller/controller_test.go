@@ -164,8 +164,12 @@ func TestCreatePartitions(t *testing.T) {
 	if p := store.Image().Topic("a").Partitions; len(p) != 5 || len(p[4].Replicas) != 2 {
 		t.Fatalf("partitions %+v", p)
 	}
-	errs = c.CreatePartitions(ctx, []PartitionsSpec{{Topic: "a", Count: 5}, {Topic: "a", Count: 7, Assignment: [][]int32{{2, 1}}}}, false)
-	if code(errs[0]) != kerr.InvalidPartitions || code(errs[1]) != kerr.InvalidReplicaAssignment {
+	errs = c.CreatePartitions(ctx, []PartitionsSpec{{Topic: "a", Count: 5}}, false)
+	if code(errs[0]) != kerr.InvalidPartitions {
+		t.Fatalf("%v", errs)
+	}
+	errs = c.CreatePartitions(ctx, []PartitionsSpec{{Topic: "a", Count: 7, Assignment: [][]int32{{2, 1}}}}, false)
+	if code(errs[0]) != kerr.InvalidReplicaAssignment {
 		t.Fatalf("%v", errs)
 	}
 	errs = c.CreatePartitions(ctx, []PartitionsSpec{{Topic: "a", Count: 6, Assignment: [][]int32{{2, 1}}}}, true)
@@ -184,10 +188,14 @@ func TestAlterConfigs(t *testing.T) {
 			{Name: "cleanup.policy", Op: OpAppend, Value: sp("compact")},
 			{Name: "retention.ms", Op: OpDelete}}},
 		{Type: metadata.ResourceTopic, Name: "nope", Incremental: true},
-		{Type: metadata.ResourceTopic, Name: "a", Incremental: true, Ops: []ConfigOp{{Name: "bogus", Op: OpSet, Value: sp("1")}}},
 		{Type: metadata.ResourceBroker, Name: "7"},
 	}, false)
-	if errs[0] != nil || code(errs[1]) != kerr.UnknownTopicOrPartition || code(errs[2]) != kerr.InvalidConfig || code(errs[3]) != kerr.InvalidRequest {
+	if errs[0] != nil || code(errs[1]) != kerr.UnknownTopicOrPartition || code(errs[2]) != kerr.InvalidRequest {
+		t.Fatalf("%v", errs)
+	}
+	errs = c.AlterConfigs(ctx, []ConfigChange{{Type: metadata.ResourceTopic, Name: "a", Incremental: true,
+		Ops: []ConfigOp{{Name: "bogus", Op: OpSet, Value: sp("1")}}}}, false)
+	if code(errs[0]) != kerr.InvalidConfig {
 		t.Fatalf("%v", errs)
 	}
 	got := store.Image().TopicConfigs("a")
@@ -228,5 +236,27 @@ func TestQuorumFailureIsReported(t *testing.T) {
 	}
 	if Code(res[0].Err) != kerr.NotController.Code || Code(nil) != 0 || Code(errors.New("x")) != -1 {
 		t.Fatal("Code mapping")
+	}
+}
+
+// A topic or resource named twice in one request fails with
+// INVALID_REQUEST and changes nothing, as in Kafka.
+func TestDuplicatesInOneRequest(t *testing.T) {
+	c, store, _ := newController(t, 1)
+	ctx := context.Background()
+	c.CreateTopics(ctx, []TopicSpec{{Name: "a", Partitions: 1, ReplicationFactor: 1}, {Name: "b", Partitions: 1, ReplicationFactor: 1}}, false)
+	errs := c.CreatePartitions(ctx, []PartitionsSpec{{Topic: "a", Count: 2}, {Topic: "a", Count: 3}, {Topic: "b", Count: 2}}, false)
+	if code(errs[0]) != kerr.InvalidRequest || code(errs[1]) != kerr.InvalidRequest || errs[2] != nil {
+		t.Fatalf("%v", errs)
+	}
+	if n := len(store.Image().Topic("a").Partitions); n != 1 {
+		t.Fatalf("a has %d partitions", n)
+	}
+	errs = c.AlterConfigs(ctx, []ConfigChange{
+		{Type: metadata.ResourceTopic, Name: "a", Ops: []ConfigOp{{Name: "retention.ms", Value: sp("1")}}},
+		{Type: metadata.ResourceTopic, Name: "a", Ops: []ConfigOp{{Name: "retention.ms", Value: sp("2")}}},
+	}, false)
+	if code(errs[0]) != kerr.InvalidRequest || code(errs[1]) != kerr.InvalidRequest || store.Image().TopicConfigs("a") != nil {
+		t.Fatalf("%v", errs)
 	}
 }

@@ -265,28 +265,27 @@ type PartitionsSpec struct {
 }
 
 // CreatePartitions raises topics' partition counts.
+// A topic named twice in one request fails both times with
+// INVALID_REQUEST, as in Kafka.
 func (c *Controller) CreatePartitions(ctx context.Context, specs []PartitionsSpec, validateOnly bool) []error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	im := c.store.Image()
-	out := make([]error, len(specs))
-	var recs []metadata.Record
-	for i, s := range specs {
-		r, err := c.planPartitions(im, s)
-		out[i] = err
-		recs = append(recs, r...)
-	}
-	if validateOnly {
-		return out
-	}
-	if err := c.propose(ctx, recs); err != nil {
-		for i := range out {
-			if out[i] == nil {
-				out[i] = err
-			}
+	dup := repeated(specs, func(s PartitionsSpec) string { return s.Topic })
+	return planEach(c, ctx, specs, validateOnly, func(im *metadata.Image, s PartitionsSpec) ([]metadata.Record, error) {
+		if dup[s.Topic] {
+			return nil, errorf(kerr.InvalidRequest, "topic %q appears more than once in the request", s.Topic)
 		}
+		return c.planPartitions(im, s)
+	})
+}
+
+// repeated returns the keys that occur more than once among items.
+func repeated[T any](items []T, key func(T) string) map[string]bool {
+	seen, dup := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		k := key(it)
+		dup[k] = dup[k] || seen[k]
+		seen[k] = true
 	}
-	return out
+	return dup
 }
 
 func (c *Controller) planPartitions(im *metadata.Image, s PartitionsSpec) ([]metadata.Record, error) {

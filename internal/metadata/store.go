@@ -15,7 +15,12 @@ type Store struct {
 
 	mu       sync.Mutex
 	subs     []func(old, cur *Image)
-	rejected []error
+	rejected []rejection
+}
+
+type rejection struct {
+	index uint64
+	err   error
 }
 
 // NewStore starts from the empty image.
@@ -42,7 +47,23 @@ func (s *Store) Subscribe(fn func(old, cur *Image)) {
 func (s *Store) Rejected() []error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]error(nil), s.rejected...)
+	out := make([]error, len(s.rejected))
+	for i, r := range s.rejected {
+		out[i] = r.err
+	}
+	return out
+}
+
+// RejectedAt returns why the entry at index did not apply, or nil.
+func (s *Store) RejectedAt(index uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.rejected {
+		if r.index == index {
+			return r.err
+		}
+	}
+	return nil
 }
 
 // Apply applies the committed entry at index.
@@ -56,7 +77,7 @@ func (s *Store) Apply(index uint64, data []byte) error {
 	if err != nil {
 		next = &Image{Index: index, brokers: old.brokers, topics: old.topics, topicIDs: old.topicIDs, configs: old.configs}
 		s.mu.Lock()
-		s.rejected = append(s.rejected, fmt.Errorf("entry %d: %w", index, err))
+		s.rejected = append(s.rejected, rejection{index, fmt.Errorf("entry %d: %w", index, err)})
 		s.mu.Unlock()
 	}
 	s.publish(old, next)
