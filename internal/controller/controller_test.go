@@ -68,7 +68,6 @@ func TestCreateTopics(t *testing.T) {
 	res := c.CreateTopics(ctx, []TopicSpec{
 		{Name: "a", Partitions: -1, ReplicationFactor: -1},
 		{Name: "b", Partitions: 4, ReplicationFactor: 3, Configs: map[string]*string{"retention.ms": sp("10")}},
-		{Name: "a", Partitions: 1, ReplicationFactor: 1},
 		{Name: "bad/name", Partitions: 1, ReplicationFactor: 1},
 		{Name: "..", Partitions: 1, ReplicationFactor: 1},
 		{Name: string(make([]byte, 250)), Partitions: 1, ReplicationFactor: 1},
@@ -81,7 +80,7 @@ func TestCreateTopics(t *testing.T) {
 		{Name: "i", Partitions: -1, ReplicationFactor: -1, Assignment: [][]int32{{9}}},
 		{Name: "j", Partitions: -1, ReplicationFactor: -1, Assignment: [][]int32{{1}, {1, 2}}},
 	}, false)
-	want := []*kerr.Error{nil, nil, kerr.TopicAlreadyExists, kerr.InvalidTopicException, kerr.InvalidTopicException,
+	want := []*kerr.Error{nil, nil, kerr.InvalidTopicException, kerr.InvalidTopicException,
 		kerr.InvalidTopicException, kerr.InvalidPartitions, kerr.InvalidReplicationFactor, kerr.InvalidConfig, nil,
 		kerr.InvalidRequest, kerr.InvalidReplicaAssignment, kerr.InvalidReplicaAssignment, kerr.InvalidReplicaAssignment}
 	for i, w := range want {
@@ -92,6 +91,11 @@ func TestCreateTopics(t *testing.T) {
 	im := store.Image()
 	if a := im.Topic("a"); a == nil || len(a.Partitions) != 3 || a.ID != res[0].ID {
 		t.Fatalf("a: %+v", a)
+	}
+	again := c.CreateTopics(ctx, []TopicSpec{{Name: "a", Partitions: 1, ReplicationFactor: 1},
+		{Name: "z", Partitions: 1, ReplicationFactor: 1}, {Name: "z", Partitions: 2, ReplicationFactor: 1}}, false)
+	if code(again[0].Err) != kerr.TopicAlreadyExists || code(again[1].Err) != kerr.InvalidRequest || code(again[2].Err) != kerr.InvalidRequest {
+		t.Fatalf("existing and repeated names: %v %v %v", again[0].Err, again[1].Err, again[2].Err)
 	}
 	b := im.Topic("b")
 	for i, p := range b.Partitions {

@@ -51,12 +51,15 @@ func (c *Controller) CreateTopics(ctx context.Context, specs []TopicSpec, valida
 	im := c.store.Image()
 	out := make([]CreatedTopic, len(specs))
 	var recs []metadata.Record
-	names := map[string]bool{}
+	dup := repeated(specs, func(s TopicSpec) string { return s.Name })
 	for i, s := range specs {
-		topicRecs, res := c.planTopic(im, s, names)
+		if dup[s.Name] {
+			out[i].Err = errorf(kerr.InvalidRequest, "topic %q appears more than once in the request", s.Name)
+			continue
+		}
+		topicRecs, res := c.planTopic(im, s)
 		out[i] = res
 		if res.Err == nil {
-			names[s.Name] = true
 			recs = append(recs, topicRecs...)
 		}
 	}
@@ -73,12 +76,12 @@ func (c *Controller) CreateTopics(ctx context.Context, specs []TopicSpec, valida
 	return out
 }
 
-func (c *Controller) planTopic(im *metadata.Image, s TopicSpec, pending map[string]bool) ([]metadata.Record, CreatedTopic) {
+func (c *Controller) planTopic(im *metadata.Image, s TopicSpec) ([]metadata.Record, CreatedTopic) {
 	fail := func(err error) ([]metadata.Record, CreatedTopic) { return nil, CreatedTopic{Err: err} }
 	if err := ValidateTopicName(s.Name); err != nil {
 		return fail(err)
 	}
-	if im.Topic(s.Name) != nil || pending[s.Name] {
+	if im.Topic(s.Name) != nil {
 		return fail(errorf(kerr.TopicAlreadyExists, "topic %q already exists", s.Name))
 	}
 	if other := collision(im, s.Name); other != "" {
