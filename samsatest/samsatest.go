@@ -31,13 +31,10 @@ type Option func(*Options)
 
 // Options are the settings a test may change.
 type Options struct {
-	// Props are broker configs by Kafka name (log.retention.ms, ...), as
-	// in server.properties.
+	// Props are broker configs by Kafka name (log.retention.ms,
+	// num.partitions, ...), as in server.properties; an unknown key or an
+	// invalid value fails the test at Start.
 	Props map[string]string
-	// AutoCreateTopics is auto.create.topics.enable (default true).
-	AutoCreateTopics bool
-	// DefaultPartitions is num.partitions (default 1).
-	DefaultPartitions int32
 	// Dir is the data directory (default a new temporary one).
 	Dir string
 	// Metrics serves /metrics on a free port (see MetricsAddr).
@@ -63,7 +60,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l 
 // Start starts a node and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Node {
 	t.Helper()
-	o := Options{AutoCreateTopics: true, DefaultPartitions: 1}
+	var o Options
 	for _, f := range opts {
 		f(&o)
 	}
@@ -73,11 +70,17 @@ func Start(t testing.TB, opts ...Option) *Node {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	cfg := broker.Config{
-		NodeID: 1, DataDir: o.Dir, ListenAddr: "127.0.0.1:0",
-		AutoCreateTopics: o.AutoCreateTopics, DeleteTopicEnable: true,
-		DefaultPartitions: o.DefaultPartitions, Props: o.Props, Logger: o.Logger,
+	props := map[string]string{}
+	for k, v := range o.Props {
+		props[k] = v
 	}
+	props["log.dirs"] = o.Dir
+	props["listeners"] = "PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0"
+	cfg, err := broker.FromProperties(props)
+	if err != nil {
+		t.Fatalf("samsatest: %v", err)
+	}
+	cfg.Logger, cfg.MetricsAddr = o.Logger, ""
 	if o.Metrics {
 		cfg.MetricsAddr = "127.0.0.1:0"
 	}

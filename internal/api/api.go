@@ -29,11 +29,13 @@ import (
 type handlerFunc func(ctx context.Context, h *Handler, c *Client, req kmsg.Request) reply
 
 // reply is a handler's answer: a response now, one to wait for (the
-// writer goroutine calls wait, in request order), or none (acks=0).
+// writer goroutine calls wait, in request order), none (acks=0), or a
+// reason to close the connection.
 type reply struct {
-	resp kmsg.Response
-	wait func(ctx context.Context) kmsg.Response
-	none bool
+	resp  kmsg.Response
+	wait  func(ctx context.Context) kmsg.Response
+	none  bool
+	close error
 }
 
 func now(resp kmsg.Response) reply { return reply{resp: resp} }
@@ -131,6 +133,9 @@ func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte
 	}
 	r := reg.fn(ctx, h, c, req)
 	switch {
+	case r.close != nil:
+		h.observe(hdr.Key, start)
+		return nil, fmt.Errorf("%w: %v", ErrClose, r.close)
 	case r.none:
 		h.observe(hdr.Key, start)
 		return nil, nil

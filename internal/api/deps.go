@@ -63,10 +63,14 @@ type Deps struct {
 	LogDir string
 	// AutoCreateTopics is auto.create.topics.enable.
 	AutoCreateTopics bool
-	// FetchSessionCacheSlots is max.incremental.fetch.session.cache.slots.
+	// FetchSessionCacheSlots is max.incremental.fetch.session.cache.slots;
+	// 0 disables incremental fetch sessions.
 	FetchSessionCacheSlots int
-	Logger                 *slog.Logger
-	Now                    func() time.Time
+	// FetchMaxBytes is fetch.max.bytes: a cap on every fetch response
+	// (KIP-74's first batch aside); 0 means Kafka's 55 MiB.
+	FetchMaxBytes int64
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// Observe, when set, records each request's handling time.
 	Observe func(key int16, d time.Duration)
 	// Produced and Fetched, when set, count bytes and records per topic.

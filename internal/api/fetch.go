@@ -20,9 +20,13 @@ import (
 
 func init() { register(kmsg.Fetch, 4, 18, handleFetch) }
 
+// defaultFetchMaxBytes is Kafka's fetch.max.bytes default (55 MiB).
+const defaultFetchMaxBytes = 55 << 20
+
 // fetchItem is one partition to read in a fetch.
 type fetchItem struct {
 	key         sessionKey
+	name        string // the topic's current name; "" for an unknown id
 	offset      int64
 	maxBytes    int64
 	leaderEpoch int32
@@ -88,9 +92,9 @@ func (h *Handler) planFetch(r *kmsg.FetchRequest) (*fetchCall, error) {
 	}
 	if call.sess == nil {
 		for _, rt := range r.Topics {
-			name, id := resolveTopic(im, r.Version, rt.Topic, rt.TopicID)
 			for _, rp := range rt.Partitions {
-				call.items = append(call.items, &fetchItem{key: sessionKey{name, id, rp.Partition},
+				k := fetchKey(r.Version, rt.Topic, rt.TopicID, rp.Partition)
+				call.items = append(call.items, &fetchItem{key: k, name: nameOf(im, k),
 					offset: rp.FetchOffset, maxBytes: int64(rp.PartitionMaxBytes), leaderEpoch: rp.CurrentLeaderEpoch})
 			}
 		}
@@ -100,6 +104,25 @@ func (h *Handler) planFetch(r *kmsg.FetchRequest) (*fetchCall, error) {
 	return call, nil
 }
 
+// fetchKey names a requested partition by name before v13, by id after.
+func fetchKey(version int16, topic string, id metadata.UUID, partition int32) sessionKey {
+	if version >= 13 {
+		return sessionKey{id: id, partition: partition}
+	}
+	return sessionKey{topic: topic, partition: partition}
+}
+
+// nameOf is the topic's current name: the key's, or the topic with its id.
+func nameOf(im *metadata.Image, k sessionKey) string {
+	if k.topic != "" {
+		return k.topic
+	}
+	if t := im.TopicByID(k.id); t != nil {
+		return t.Name
+	}
+	return ""
+}
+
 // updateSession applies the request's partitions and forgotten topics to
 // the session and lists every session partition to read.
 func (c *fetchCall) updateSession(im *metadata.Image) {
@@ -107,48 +130,32 @@ func (c *fetchCall) updateSession(im *metadata.Image) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, ft := range r.ForgottenTopics {
-		name, id := resolveTopic(im, r.Version, ft.Topic, ft.TopicID)
 		for _, p := range ft.Partitions {
-			s.forget(sessionKey{name, id, p})
+			s.forget(fetchKey(r.Version, ft.Topic, ft.TopicID, p))
 		}
 	}
 	for _, rt := range r.Topics {
-		name, id := resolveTopic(im, r.Version, rt.Topic, rt.TopicID)
 		for _, rp := range rt.Partitions {
-			s.set(sessionKey{name, id, rp.Partition}, rp.FetchOffset, int64(rp.PartitionMaxBytes), rp.CurrentLeaderEpoch)
+			s.set(fetchKey(r.Version, rt.Topic, rt.TopicID, rp.Partition), rp.FetchOffset, int64(rp.PartitionMaxBytes), rp.CurrentLeaderEpoch)
 		}
-	}
-	s.epoch++
-	if s.epoch < 1 {
-		s.epoch = 1
 	}
 	for _, k := range s.order {
 		sp := s.parts[k]
-		c.items = append(c.items, &fetchItem{key: k, offset: sp.offset, maxBytes: sp.maxBytes, leaderEpoch: sp.leaderEpoch, sp: sp})
+		c.items = append(c.items, &fetchItem{key: k, name: nameOf(im, k), offset: sp.offset, maxBytes: sp.maxBytes, leaderEpoch: sp.leaderEpoch, sp: sp})
 	}
-}
-
-// resolveTopic returns a topic's name and id from whichever the request
-// version carries; an unknown id leaves the name empty.
-func resolveTopic(im *metadata.Image, version int16, name string, id metadata.UUID) (string, metadata.UUID) {
-	if version >= 13 {
-		if t := im.TopicByID(id); t != nil {
-			return t.Name, id
-		}
-		return "", id
-	}
-	if t := im.Topic(name); t != nil {
-		return name, t.ID
-	}
-	return name, id
 }
 
 // read reads every partition once; ready reports that the response may go
 // now (enough bytes, or an error to report).
 func (c *fetchCall) read() (results []fetchResult, ready bool) {
-	remaining := int64(c.r.MaxBytes)
-	if c.r.MaxBytes <= 0 {
-		remaining = 1 << 62
+	// The response is bounded by the request's max_bytes and the broker's
+	// fetch.max.bytes, whichever is smaller.
+	remaining := c.h.deps.FetchMaxBytes
+	if remaining <= 0 {
+		remaining = defaultFetchMaxBytes
+	}
+	if c.r.MaxBytes > 0 {
+		remaining = min(remaining, int64(c.r.MaxBytes))
 	}
 	total := int64(0)
 	for _, it := range c.items {
@@ -165,11 +172,11 @@ func (c *fetchCall) read() (results []fetchResult, ready bool) {
 
 func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchResult {
 	res := fetchResult{item: it, hw: -1, lso: -1, start: -1}
-	if it.key.topic == "" {
+	if it.name == "" {
 		res.err = kerr.UnknownTopicID
 		return res
 	}
-	p, err := c.h.deps.Partition(it.key.topic, it.key.partition)
+	p, err := c.h.deps.Partition(it.name, it.key.partition)
 	if err == nil {
 		err = p.CheckEpoch(it.leaderEpoch)
 	}
@@ -248,6 +255,9 @@ func (c *fetchCall) include(res *fetchResult) bool {
 	changed := !sp.sent || len(res.records) > 0 || res.err != nil ||
 		sp.hw != res.hw || sp.lso != res.lso || sp.logStart != res.start
 	sp.sent, sp.hw, sp.lso, sp.logStart = true, res.hw, res.lso, res.start
+	if len(res.records) > 0 {
+		c.sess.moveToEnd(res.item.key)
+	}
 	return changed || !c.incremental
 }
 
@@ -255,7 +265,7 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	k := res.item.key
 	if n := len(resp.Topics); n == 0 || resp.Topics[n-1].Topic != k.topic || resp.Topics[n-1].TopicID != k.id {
 		t := kmsg.NewFetchResponseTopic()
-		t.Topic, t.TopicID = k.topic, k.id
+		t.Topic, t.TopicID = k.topic, k.id // the version encodes one of them
 		resp.Topics = append(resp.Topics, t)
 	}
 	t := &resp.Topics[len(resp.Topics)-1]
@@ -272,6 +282,6 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	}
 	t.Partitions = append(t.Partitions, p)
 	if len(res.records) > 0 && c.h.deps.Fetched != nil {
-		c.h.deps.Fetched(k.topic, int64(len(res.records)), batchRecords(res.records))
+		c.h.deps.Fetched(res.item.name, int64(len(res.records)), batchRecords(res.records))
 	}
 }

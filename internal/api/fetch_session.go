@@ -22,6 +22,9 @@ const (
 	finalEpoch   = -1 // no session (or close the one named)
 )
 
+// sessionKey names a partition in a fetch: by topic name before v13, by
+// topic id from v13 (KIP-516), the other field left zero. A deleted
+// topic's id then never matches a new topic of the same name.
 type sessionKey struct {
 	topic     string
 	id        metadata.UUID
@@ -53,17 +56,20 @@ type fetchSessions struct {
 	lru    *list.List // front: most recently used
 }
 
+// newFetchSessions returns a cache of slots sessions; with none, every
+// fetch is sessionless (Kafka's max.incremental.fetch.session.cache.slots=0).
 func newFetchSessions(slots int) *fetchSessions {
-	if slots <= 0 {
-		slots = 1000 // Kafka's default
-	}
-	return &fetchSessions{slots: slots, byID: map[int32]*fetchSession{}, lru: list.New()}
+	return &fetchSessions{slots: max(slots, 0), byID: map[int32]*fetchSession{}, lru: list.New()}
 }
 
-// open creates a session, evicting the least recently used one when full.
+// open creates a session, evicting the least recently used one when full;
+// nil when sessions are disabled.
 func (fs *fetchSessions) open() *fetchSession {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if fs.slots == 0 {
+		return nil
+	}
 	if len(fs.byID) >= fs.slots {
 		oldest := fs.lru.Back().Value.(*fetchSession)
 		fs.lru.Remove(oldest.elem)
@@ -78,15 +84,16 @@ func (fs *fetchSessions) open() *fetchSession {
 			break
 		}
 	}
-	// Epoch 0 now: serving the opening request moves it to 1, the epoch
-	// of the first incremental request.
-	s := &fetchSession{id: fs.nextID, epoch: 0, parts: map[sessionKey]*sessionPartition{}}
+	// The first incremental request carries epoch 1.
+	s := &fetchSession{id: fs.nextID, epoch: 1, parts: map[sessionKey]*sessionPartition{}}
 	s.elem = fs.lru.PushFront(s)
 	fs.byID[s.id] = s
 	return s
 }
 
-// get returns a session for an incremental request, checking its epoch.
+// get returns a session for an incremental request, checking its epoch
+// and moving it to the next in one step: a request repeated with the same
+// epoch is refused (KIP-227's duplicate detection).
 func (fs *fetchSessions) get(id, epoch int32) (*fetchSession, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -100,7 +107,28 @@ func (fs *fetchSessions) get(id, epoch int32) (*fetchSession, error) {
 	if s.epoch != epoch {
 		return nil, kerr.InvalidFetchSessionEpoch
 	}
+	s.epoch = nextEpoch(s.epoch)
 	return s, nil
+}
+
+// nextEpoch follows epoch, wrapping to 1 (0 and -1 have meanings).
+func nextEpoch(epoch int32) int32 {
+	if epoch == 1<<31-1 {
+		return 1
+	}
+	return epoch + 1
+}
+
+// moveToEnd puts k last in the session's order: partitions that just
+// returned data go behind the others, so under max_bytes every partition
+// gets its turn (Kafka's IncrementalFetchContext does the same).
+func (s *fetchSession) moveToEnd(k sessionKey) {
+	for i, o := range s.order {
+		if o == k {
+			s.order = append(append(s.order[:i:i], s.order[i+1:]...), k)
+			return
+		}
+	}
 }
 
 func (fs *fetchSessions) close(id int32) {

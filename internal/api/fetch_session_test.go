@@ -21,8 +21,11 @@ func TestFetchSessionCache(t *testing.T) {
 	if _, err := fs.get(b.id, 0); !errors.Is(err, kerr.FetchSessionIDNotFound) {
 		t.Fatalf("evicted session: %v", err)
 	}
-	if _, err := fs.get(a.id, 2); !errors.Is(err, kerr.InvalidFetchSessionEpoch) {
-		t.Fatalf("wrong epoch: %v", err)
+	if _, err := fs.get(a.id, 1); !errors.Is(err, kerr.InvalidFetchSessionEpoch) {
+		t.Fatalf("an epoch used twice: %v", err)
+	}
+	if _, err := fs.get(a.id, 2); err != nil {
+		t.Fatalf("the next epoch: %v", err)
 	}
 	fs.close(c.id)
 	if _, err := fs.get(c.id, 0); !errors.Is(err, kerr.FetchSessionIDNotFound) {

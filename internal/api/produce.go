@@ -13,6 +13,7 @@ package api
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -48,6 +49,7 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 		t.Topic, t.TopicID = rt.Topic, rt.TopicID
 		name := rt.Topic
 		if r.Version >= 13 {
+			name = ""
 			if mt := im.TopicByID(rt.TopicID); mt != nil {
 				name = mt.Name
 			}
@@ -68,6 +70,11 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 	}
 	if r.Acks == 0 && validAcks {
 		go commitAll(pending) // the high watermark must still move
+		if anyError(resp) {
+			// No response can carry the error: Kafka closes the connection
+			// so the producer refreshes its metadata.
+			return reply{close: fmt.Errorf("acks=0 produce failed: %s", firstError(resp))}
+		}
 		return reply{none: true}
 	}
 	return reply{wait: func(context.Context) kmsg.Response {
@@ -78,7 +85,11 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 
 // produceOne appends one partition's batch; ok means it awaits a commit.
 func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) (pendingCommit, bool) {
-	p, err := h.deps.Partition(topic, rp.Partition)
+	var p Partition
+	var err error = kerr.UnknownTopicID // v13+ with an id no topic has
+	if topic != "" {
+		p, err = h.deps.Partition(topic, rp.Partition)
+	}
 	if err == nil && len(rp.Records) == 0 {
 		err = kerr.InvalidRecord
 	}
@@ -100,6 +111,20 @@ func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRe
 		h.deps.Produced(topic, int64(len(rp.Records)), int64(recordCount(rp.Records)))
 	}
 	return pendingCommit{p: p, next: next, resp: out}, true
+}
+
+func anyError(resp *kmsg.ProduceResponse) bool { return firstError(resp) != "" }
+
+// firstError names the first partition error of a response, or "".
+func firstError(resp *kmsg.ProduceResponse) string {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return fmt.Sprintf("%s[%d]: %v", t.Topic, p.Partition, kerr.ErrorForCode(p.ErrorCode))
+			}
+		}
+	}
+	return ""
 }
 
 // commitAll waits for every appended batch to commit; a failed commit

@@ -37,9 +37,6 @@ func (v partitionView) Watch(notify func()) func() { return v.p.Watch(notify) }
 
 func (v partitionView) ListOffset(ts int64) (int64, int64, int32, error) {
 	r, err := v.p.ListOffset(ts)
-	if err != nil {
-		err = fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
-	}
 	return r.Offset, r.Timestamp, r.LeaderEpoch, err
 }
 

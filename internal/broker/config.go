@@ -31,7 +31,8 @@ type Config struct {
 	DeleteTopicEnable      bool          // delete.topic.enable
 	DefaultPartitions      int32         // num.partitions
 	DefaultReplication     int16         // default.replication.factor
-	FetchSessionCacheSlots int           // max.incremental.fetch.session.cache.slots
+	FetchSessionCacheSlots int           // max.incremental.fetch.session.cache.slots; 0: 1000, negative: none (Kafka's 0)
+	FetchMaxBytes          int64         // fetch.max.bytes; 0: 55 MiB
 	RetentionCheck         time.Duration // log.retention.check.interval.ms
 	CheckpointInterval     time.Duration // log.flush.offset.checkpoint.interval.ms
 	FlushCheck             time.Duration // log.flush.scheduler.interval.ms

@@ -74,9 +74,10 @@ func fetchReq(topic string, id [16]byte, offset int64) *kmsg.FetchRequest {
 	return req
 }
 
-func (e *env) fetch(req *kmsg.FetchRequest, version int16) *kmsg.FetchResponse {
+// fetch sends req; franz-go sends the highest version both sides support
+// (v18), whatever version the request is set to.
+func (e *env) fetch(req *kmsg.FetchRequest) *kmsg.FetchResponse {
 	e.t.Helper()
-	req.SetVersion(version)
 	resp, err := req.RequestWith(e.ctx, e.cl)
 	if err != nil {
 		e.t.Fatal(err)
@@ -89,21 +90,22 @@ func TestFetchBasicsAndErrors(t *testing.T) {
 	created := e.create("f", 1, nil)
 	e.produce("f", 0, "a", "b", "c")
 
-	resp := e.fetch(fetchReq("f", created.ID, 1), 12)
+	resp := e.fetch(fetchReq("f", created.ID, 1))
 	p := resp.Topics[0].Partitions[0]
 	if p.ErrorCode != 0 || p.HighWatermark != 3 || p.LastStableOffset != 3 || p.LogStartOffset != 0 || len(p.RecordBatches) == 0 {
-		t.Fatalf("fetch v12: %+v", p)
+		t.Fatalf("fetch: %+v", p)
 	}
-	// v13+ by topic id, and an unknown id.
-	resp = e.fetch(fetchReq("", created.ID, 0), 16)
+	// By topic id (the request carries both; v18 uses the id), and an
+	// unknown id.
+	resp = e.fetch(fetchReq("", created.ID, 0))
 	if resp.Topics[0].TopicID != created.ID || resp.Topics[0].Partitions[0].ErrorCode != 0 {
 		t.Fatalf("fetch by id: %+v", resp.Topics[0])
 	}
-	resp = e.fetch(fetchReq("", [16]byte{1, 2}, 0), 16)
+	resp = e.fetch(fetchReq("", [16]byte{1, 2}, 0))
 	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnknownTopicID.Code {
 		t.Fatalf("unknown id: %d", code)
 	}
-	resp = e.fetch(fetchReq("f", created.ID, 9), 12)
+	resp = e.fetch(fetchReq("f", created.ID, 9))
 	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.OffsetOutOfRange.Code {
 		t.Fatalf("past the end: %d", code)
 	}
@@ -124,7 +126,7 @@ func TestFetchBasicsAndErrors(t *testing.T) {
 	}
 	req := fetchReq("f", created.ID, 0)
 	req.Topics[0].Partitions[0].CurrentLeaderEpoch = 99
-	resp = e.fetch(req, 12)
+	resp = e.fetch(req)
 	if code := resp.Topics[0].Partitions[0].ErrorCode; code != kerr.UnknownLeaderEpoch.Code {
 		t.Fatalf("future epoch: %d", code)
 	}
@@ -138,7 +140,7 @@ func TestFetchLongPoll(t *testing.T) {
 	req := fetchReq("lp", created.ID, 0)
 	req.MaxWaitMillis, req.MinBytes = 300, 1
 	start := time.Now()
-	resp := e.fetch(req, 12)
+	resp := e.fetch(req)
 	if waited := time.Since(start); waited < 250*time.Millisecond || len(resp.Topics[0].Partitions[0].RecordBatches) != 0 {
 		t.Fatalf("empty long poll returned after %v", waited)
 	}
@@ -149,7 +151,7 @@ func TestFetchLongPoll(t *testing.T) {
 		produced <- e.cl.ProduceSync(e.ctx, &kgo.Record{Topic: "lp", Value: []byte("wake")}).FirstErr()
 	}()
 	start = time.Now()
-	resp = e.fetch(req, 12)
+	resp = e.fetch(req)
 	waited := time.Since(start)
 	if err := <-produced; err != nil {
 		t.Fatal(err)
@@ -168,14 +170,14 @@ func TestFetchSizeLimits(t *testing.T) {
 	e.produce("sz", 0, big, big, big)
 	req := fetchReq("sz", created.ID, 0)
 	req.MaxBytes = 10
-	resp := e.fetch(req, 12)
+	resp := e.fetch(req)
 	first := len(resp.Topics[0].Partitions[0].RecordBatches)
 	if first < 4000 || first > 8000 {
 		t.Fatalf("tiny max_bytes returned %d bytes, want exactly the first batch", first)
 	}
 	req = fetchReq("sz", created.ID, 0)
 	req.Topics[0].Partitions[0].PartitionMaxBytes = 9000
-	resp = e.fetch(req, 12)
+	resp = e.fetch(req)
 	if n := len(resp.Topics[0].Partitions[0].RecordBatches); n <= first || n > 9000 {
 		t.Fatalf("partition_max_bytes 9000 returned %d bytes", n)
 	}
@@ -193,7 +195,7 @@ func TestFetchSessions(t *testing.T) {
 	rp.Partition, rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = 1, 1<<20, -1
 	req.Topics[0].Partitions = append(req.Topics[0].Partitions, rp)
 	req.SessionID, req.SessionEpoch = 0, 0
-	full := e.fetch(req, 12)
+	full := e.fetch(req)
 	if full.SessionID == 0 || len(full.Topics[0].Partitions) != 2 {
 		t.Fatalf("session open: id %d, %d partitions", full.SessionID, len(full.Topics[0].Partitions))
 	}
@@ -208,7 +210,7 @@ func TestFetchSessions(t *testing.T) {
 		rt.Partitions = append(rt.Partitions, fp)
 	}
 	inc.Topics = append(inc.Topics, rt)
-	resp := e.fetch(inc, 12)
+	resp := e.fetch(inc)
 	if resp.ErrorCode != 0 || len(resp.Topics) != 0 {
 		t.Fatalf("incremental with no news: error %d, topics %+v", resp.ErrorCode, resp.Topics)
 	}
@@ -217,7 +219,7 @@ func TestFetchSessions(t *testing.T) {
 	e.produce("s", 0, "z")
 	inc2 := kmsg.NewPtrFetchRequest()
 	inc2.MaxBytes, inc2.SessionID, inc2.SessionEpoch = 1<<20, full.SessionID, 2
-	resp = e.fetch(inc2, 12)
+	resp = e.fetch(inc2)
 	if resp.ErrorCode != 0 || len(resp.Topics) != 1 {
 		t.Fatalf("incremental with news: %+v", resp)
 	}
@@ -229,11 +231,11 @@ func TestFetchSessions(t *testing.T) {
 		t.Fatalf("partitions in the response (with data): %v", got)
 	}
 	inc2.SessionEpoch = 7
-	if resp = e.fetch(inc2, 12); resp.ErrorCode != kerr.InvalidFetchSessionEpoch.Code {
+	if resp = e.fetch(inc2); resp.ErrorCode != kerr.InvalidFetchSessionEpoch.Code {
 		t.Fatalf("wrong epoch: %d", resp.ErrorCode)
 	}
 	inc2.SessionID = 424242
-	if resp = e.fetch(inc2, 12); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
+	if resp = e.fetch(inc2); resp.ErrorCode != kerr.FetchSessionIDNotFound.Code {
 		t.Fatalf("unknown session: %d", resp.ErrorCode)
 	}
 }
@@ -470,7 +472,7 @@ func TestProduceAcksZero(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		p := e.fetch(fetchReq("a0", created.ID, 0), 12).Topics[0].Partitions[0]
+		p := e.fetch(fetchReq("a0", created.ID, 0)).Topics[0].Partitions[0]
 		if p.HighWatermark == 1 && len(p.RecordBatches) > 0 {
 			break
 		}

@@ -15,6 +15,11 @@ import (
 	"github.com/samsa-io/samsa/internal/metadata"
 )
 
+// maxPartitionsPerRequest bounds the partitions one request may create,
+// as Kafka's controller does (MAX_PARTITIONS_PER_BATCH): a request cannot
+// make it allocate or create without limit.
+const maxPartitionsPerRequest = 10000
+
 // ValidateTopicName applies Kafka's topic name rules.
 func ValidateTopicName(name string) error {
 	if err := metadata.ValidTopicName(name); err != nil {
@@ -52,14 +57,19 @@ func (c *Controller) CreateTopics(ctx context.Context, specs []TopicSpec, valida
 	out := make([]CreatedTopic, len(specs))
 	var recs []metadata.Record
 	dup := repeated(specs, func(s TopicSpec) string { return s.Name })
+	total := 0
 	for i, s := range specs {
 		if dup[s.Name] {
 			out[i].Err = errorf(kerr.InvalidRequest, "topic %q appears more than once in the request", s.Name)
 			continue
 		}
 		topicRecs, res := c.planTopic(im, s)
+		if res.Err == nil && total+int(res.Partitions) > maxPartitionsPerRequest {
+			res = CreatedTopic{Err: tooManyPartitions()}
+		}
 		out[i] = res
 		if res.Err == nil {
+			total += int(res.Partitions)
 			recs = append(recs, topicRecs...)
 		}
 	}
@@ -139,6 +149,9 @@ func partitionRecords(id metadata.UUID, first int, assign [][]int32) []metadata.
 func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) ([][]int32, error) {
 	live := liveBrokers(im)
 	if len(s.Assignment) > 0 {
+		if len(s.Assignment) > maxPartitionsPerRequest {
+			return nil, tooManyPartitions()
+		}
 		if s.Partitions != -1 || s.ReplicationFactor != -1 {
 			return nil, errorf(kerr.InvalidRequest, "give either an assignment or partitions and replication factor, not both")
 		}
@@ -154,6 +167,9 @@ func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) (
 	if parts <= 0 {
 		return nil, errorf(kerr.InvalidPartitions, "number of partitions must be larger than 0, got %d", parts)
 	}
+	if parts > maxPartitionsPerRequest {
+		return nil, tooManyPartitions()
+	}
 	if rf <= 0 {
 		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0, got %d", rf)
 	}
@@ -161,6 +177,10 @@ func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) (
 		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor %d is larger than the %d available brokers", rf, len(live))
 	}
 	return place(live, existing, int(parts), int(rf)), nil
+}
+
+func tooManyPartitions() error {
+	return errorf(kerr.PolicyViolation, "excessively large number of partitions per request (the limit is %d)", maxPartitionsPerRequest)
 }
 
 func liveBrokers(im *metadata.Image) []int32 {
@@ -272,11 +292,16 @@ type PartitionsSpec struct {
 // INVALID_REQUEST, as in Kafka.
 func (c *Controller) CreatePartitions(ctx context.Context, specs []PartitionsSpec, validateOnly bool) []error {
 	dup := repeated(specs, func(s PartitionsSpec) string { return s.Topic })
+	total := 0
 	return planEach(c, ctx, specs, validateOnly, func(im *metadata.Image, s PartitionsSpec) ([]metadata.Record, error) {
 		if dup[s.Topic] {
 			return nil, errorf(kerr.InvalidRequest, "topic %q appears more than once in the request", s.Topic)
 		}
-		return c.planPartitions(im, s)
+		recs, err := c.planPartitions(im, s)
+		if total += len(recs); total > maxPartitionsPerRequest {
+			return nil, tooManyPartitions()
+		}
+		return recs, err
 	})
 }
 

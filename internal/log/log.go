@@ -110,11 +110,19 @@ func (l *Log) Config() Config { return *l.cfg.Load() }
 
 // SetConfig changes the configuration of the live log (a topic config
 // alter). New values apply to the next append, read and maintenance pass.
+// Leaving FsyncOnAck writes out the batches queued for the next group
+// commit: page-cache mode writes each append at once, behind them.
 func (l *Log) SetConfig(c Config) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.cfg.Load()
 	l.cfg.Store(&c)
+	if old.FsyncOnAck && !c.FsyncOnAck && !l.closed.Load() {
+		return l.writeQueueLocked()
+	}
 	return nil
 }
 

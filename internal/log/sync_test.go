@@ -163,3 +163,27 @@ func TestAppendDeferredIsDurableOnlyAfterSync(t *testing.T) {
 		t.Fatalf("synced records lost: log end %d", end)
 	}
 }
+
+// Switching a live log from fsync-on-ack to page-cache mode writes out the
+// batches queued for the next group commit: a deferred append then
+// survives the process dying (page cache kept).
+func TestLeavingFsyncOnAckWritesTheQueue(t *testing.T) {
+	fsys := vfs.NewMem()
+	cfg := testConfig()
+	cfg.FsyncOnAck = true
+	l, _ := openLog(t, fsys, cfg, newClock())
+	if _, _, err := l.AppendDeferred(valueBatch(t, 1, 2, 10), 0); err != nil {
+		t.Fatal(err)
+	}
+	cfg.FsyncOnAck = false
+	if err := l.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	// In page-cache mode the batch counts as committed now; the process
+	// dies without Close: what was written is in the page cache (MemFS
+	// keeps unsynced data until Crash), nothing queued in memory is.
+	l2, _ := openLog(t, fsys, cfg, newClock())
+	if recs := readRecords(t, l2); len(recs) != 2 || recs[0].ts != 1 {
+		t.Fatalf("after reopening: %d records %+v", len(recs), recs)
+	}
+}

@@ -28,12 +28,18 @@ type Manager struct {
 	mu    sync.RWMutex
 	parts map[log.TopicPartition]*Partition
 	// failed holds partitions whose log could not be opened or created:
-	// they answer KAFKA_STORAGE_ERROR until the broker restarts.
-	failed map[log.TopicPartition]error
+	// they answer KAFKA_STORAGE_ERROR until the broker restarts, or until
+	// their topic goes (a new topic of that name tries again).
+	failed map[log.TopicPartition]failure
 	// started: Start has run. Images published before it (the replay of
 	// the metadata log at boot) are intermediate states: acting on them
 	// could delete the log of a topic that a later entry recreates.
 	started bool
+}
+
+type failure struct {
+	topicID metadata.UUID
+	err     error
 }
 
 // NewManager returns a manager with no partitions; Apply gives it some.
@@ -41,7 +47,7 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Manager{cfg: cfg, parts: map[log.TopicPartition]*Partition{}, failed: map[log.TopicPartition]error{}}
+	return &Manager{cfg: cfg, parts: map[log.TopicPartition]*Partition{}, failed: map[log.TopicPartition]failure{}}
 }
 
 // Get returns a hosted partition, or an error saying why there is none.
@@ -52,8 +58,8 @@ func (m *Manager) Get(topic string, partition int32) (*Partition, error) {
 	if p := m.parts[tp]; p != nil {
 		return p, nil
 	}
-	if err := m.failed[tp]; err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrStorageFail, err)
+	if f, ok := m.failed[tp]; ok {
+		return nil, fmt.Errorf("%w: %v", ErrStorageFail, f.err)
 	}
 	return nil, ErrUnknown
 }
@@ -107,6 +113,11 @@ func (m *Manager) apply(old, cur *metadata.Image) {
 			m.remove(tp)
 		}
 	}
+	for tp, f := range m.failed {
+		if !m.hosts(cur, tp, f.topicID) {
+			delete(m.failed, tp)
+		}
+	}
 	for _, name := range cur.TopicNames() {
 		t := cur.Topic(name)
 		cfgChanged := old == nil || !maps.Equal(old.TopicConfigs(name), cur.TopicConfigs(name)) || brokerConfigsChanged(old, cur)
@@ -138,6 +149,9 @@ func (m *Manager) hosts(im *metadata.Image, tp log.TopicPartition, id metadata.U
 }
 
 func (m *Manager) remove(tp log.TopicPartition) {
+	if p := m.parts[tp]; p != nil {
+		defer p.wakeAll() // after the delete: a woken fetch finds it gone
+	}
 	delete(m.parts, tp)
 	delete(m.failed, tp)
 	if err := m.cfg.Dir.Delete(tp); err != nil {
@@ -149,7 +163,7 @@ func (m *Manager) remove(tp log.TopicPartition) {
 // topic deleted while this broker was down.
 func (m *Manager) removeStrays() {
 	for _, tp := range m.cfg.Dir.Partitions() {
-		if m.parts[tp] == nil && m.failed[tp] == nil {
+		if _, failed := m.failed[tp]; m.parts[tp] == nil && !failed {
 			m.cfg.Logger.Info("deleting the log of a partition no longer in the metadata", "partition", tp.DirName())
 			if err := m.cfg.Dir.Delete(tp); err != nil {
 				m.cfg.Logger.Error("deleting stray partition log", "partition", tp.DirName(), "err", err)
@@ -168,7 +182,7 @@ func (m *Manager) ensure(im *metadata.Image, t *metadata.Topic, i int32, part me
 		}
 		var err error
 		if p, err = m.open(im, tp, t.ID); err != nil {
-			m.failed[tp] = err
+			m.failed[tp] = failure{t.ID, err}
 			m.cfg.Logger.Error("opening partition log", "partition", tp.DirName(), "err", err)
 			return
 		}

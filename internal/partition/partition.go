@@ -35,6 +35,15 @@ var (
 	ErrStorageFail = kerr.KafkaStorageError
 )
 
+// readError maps a log read error to Kafka's code: a closed log is a
+// partition going away (its topic deleted), anything else a storage error.
+func readError(err error) error {
+	if errors.Is(err, log.ErrClosed) {
+		return fmt.Errorf("%w: %w", kerr.NotLeaderForPartition, err)
+	}
+	return fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
+}
+
 // appendError maps a log or record error to Kafka's code for it.
 func appendError(err error) error {
 	var code *kerr.Error
@@ -158,6 +167,16 @@ func (p *Partition) Commit(next int64) error {
 	return nil
 }
 
+// wakeAll calls every waiter: the partition is going away, and long polls
+// on it should find out now rather than at their deadline.
+func (p *Partition) wakeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, notify := range p.waiters {
+		notify()
+	}
+}
+
 // Watch calls notify (which must not block) each time the high watermark
 // moves, until the returned cancel is called.
 func (p *Partition) Watch(notify func()) (cancel func()) {
@@ -196,7 +215,7 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 		return res, ErrOutOfRange
 	}
 	if err != nil {
-		return res, fmt.Errorf("%w: %w", kerr.KafkaStorageError, err)
+		return res, readError(err)
 	}
 	res.Records = data
 	return res, nil
@@ -234,16 +253,19 @@ func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
 	case LatestTiered, EarliestPending:
 		// Nothing is tiered: Kafka answers -1 without tiered storage.
 		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
-	case MaxTimestamp:
-		to, err := p.log.MaxTimestamp()
-		if err != nil || to.Offset < 0 || to.Offset >= hw {
-			return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, err
-		}
-		return found(to.Offset, to.Timestamp), nil
 	}
-	to, err := p.log.OffsetForTimestamp(ts)
-	if err != nil || to.Offset < 0 || to.Offset >= hw {
-		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, err
+	var to log.TimestampOffset
+	var err error
+	if ts == MaxTimestamp {
+		to, err = p.log.MaxTimestamp()
+	} else {
+		to, err = p.log.OffsetForTimestamp(ts)
+	}
+	if err != nil {
+		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, readError(err)
+	}
+	if to.Offset < 0 || to.Offset >= hw {
+		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
 	}
 	return found(to.Offset, to.Timestamp), nil
 }
