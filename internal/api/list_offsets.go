@@ -10,6 +10,7 @@ package api
 import (
 	"context"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -18,10 +19,28 @@ func init() { register(kmsg.ListOffsets, 1, 11, handleListOffsets) }
 func handleListOffsets(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.ListOffsetsRequest)
 	resp := r.ResponseKind().(*kmsg.ListOffsetsResponse)
+	type tp struct {
+		topic     string
+		partition int32
+	}
+	count := map[tp]int{}
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			count[tp{rt.Topic, rp.Partition}]++
+		}
+	}
 	for _, rt := range r.Topics {
 		t := kmsg.NewListOffsetsResponseTopic()
 		t.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
+			if count[tp{rt.Topic, rp.Partition}] > 1 {
+				// Kafka answers a partition asked twice with INVALID_REQUEST.
+				out := kmsg.NewListOffsetsResponseTopicPartition()
+				out.Partition, out.ErrorCode = rp.Partition, kerr.InvalidRequest.Code
+				out.Offset, out.Timestamp, out.LeaderEpoch = -1, -1, -1
+				t.Partitions = append(t.Partitions, out)
+				continue
+			}
 			t.Partitions = append(t.Partitions, h.listOffset(rt.Topic, rp))
 		}
 		resp.Topics = append(resp.Topics, t)

@@ -578,3 +578,31 @@ func TestBrokerConfigsClusterAndLogDirs(t *testing.T) {
 		t.Fatalf("log dir size of bc: %d", size)
 	}
 }
+
+// A partition asked for twice in one ListOffsets is INVALID_REQUEST, as in
+// Kafka; the others are answered.
+func TestListOffsetsDuplicates(t *testing.T) {
+	e := newEnv(t)
+	e.create("dup", 2, nil)
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = "dup"
+	for _, p := range []int32{0, 1, 0} {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch = p, -1, -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(e.ctx, e.cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := []int16{}
+	for _, p := range resp.Topics[0].Partitions {
+		codes = append(codes, p.ErrorCode)
+	}
+	if len(codes) != 3 || codes[0] != kerr.InvalidRequest.Code || codes[1] != 0 || codes[2] != kerr.InvalidRequest.Code {
+		t.Fatalf("codes %v", codes)
+	}
+}
