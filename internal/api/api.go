@@ -96,7 +96,7 @@ func New(deps Deps) *Handler {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Handler{deps: deps, log: deps.Logger, fs: newFetchSessions(deps.FetchSessionCacheSlots)}
+	return &Handler{deps: deps, log: deps.Logger, fs: newFetchSessions(deps.FetchSessionCacheSlots, deps.Now)}
 }
 
 // ErrClose asks the connection to close after logging why.

@@ -5,11 +5,16 @@ package api
 // watermarks it last received; an incremental request lists only what
 // changed and its response only the partitions with news. Sessions are
 // evicted least recently used when the cache is full
-// (max.incremental.fetch.session.cache.slots).
+// (max.incremental.fetch.session.cache.slots) and the least recently used
+// one has been idle for staleAfter (Kafka's
+// min.incremental.fetch.session.eviction.ms, 120 s); otherwise a new
+// session is refused and its fetch served without one, so a client opening
+// sessions in a loop cannot evict the sessions of live consumers.
 
 import (
 	"container/list"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -46,6 +51,7 @@ type fetchSession struct {
 	parts map[sessionKey]*sessionPartition
 	order []sessionKey // partitions in the order the client added them
 	elem  *list.Element
+	used  time.Time // last request, for eviction
 }
 
 type fetchSessions struct {
@@ -54,24 +60,34 @@ type fetchSessions struct {
 	nextID int32
 	byID   map[int32]*fetchSession
 	lru    *list.List // front: most recently used
+	now    func() time.Time
 }
+
+// staleAfter is how long a session must be idle before a new one may
+// evict it.
+const staleAfter = 120 * time.Second
 
 // newFetchSessions returns a cache of slots sessions; with none, every
 // fetch is sessionless (Kafka's max.incremental.fetch.session.cache.slots=0).
-func newFetchSessions(slots int) *fetchSessions {
-	return &fetchSessions{slots: max(slots, 0), byID: map[int32]*fetchSession{}, lru: list.New()}
+func newFetchSessions(slots int, now func() time.Time) *fetchSessions {
+	return &fetchSessions{slots: max(slots, 0), byID: map[int32]*fetchSession{}, lru: list.New(), now: now}
 }
 
-// open creates a session, evicting the least recently used one when full;
-// nil when sessions are disabled.
+// open creates a session, evicting the least recently used one when the
+// cache is full and it is stale; nil when there is no room or sessions are
+// disabled.
 func (fs *fetchSessions) open() *fetchSession {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.slots == 0 {
 		return nil
 	}
+	now := fs.now()
 	if len(fs.byID) >= fs.slots {
 		oldest := fs.lru.Back().Value.(*fetchSession)
+		if now.Sub(oldest.used) < staleAfter {
+			return nil
+		}
 		fs.lru.Remove(oldest.elem)
 		delete(fs.byID, oldest.id)
 	}
@@ -85,7 +101,7 @@ func (fs *fetchSessions) open() *fetchSession {
 		}
 	}
 	// The first incremental request carries epoch 1.
-	s := &fetchSession{id: fs.nextID, epoch: 1, parts: map[sessionKey]*sessionPartition{}}
+	s := &fetchSession{id: fs.nextID, epoch: 1, parts: map[sessionKey]*sessionPartition{}, used: now}
 	s.elem = fs.lru.PushFront(s)
 	fs.byID[s.id] = s
 	return s
@@ -102,6 +118,7 @@ func (fs *fetchSessions) get(id, epoch int32) (*fetchSession, error) {
 		return nil, kerr.FetchSessionIDNotFound
 	}
 	fs.lru.MoveToFront(s.elem)
+	s.used = fs.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.epoch != epoch {

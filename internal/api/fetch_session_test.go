@@ -3,12 +3,14 @@ package api
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 func TestFetchSessionCache(t *testing.T) {
-	fs := newFetchSessions(2)
+	clock := time.Unix(1000, 0)
+	fs := newFetchSessions(2, func() time.Time { return clock })
 	a, b := fs.open(), fs.open()
 	if a.id == b.id || a.id == 0 || b.id == 0 {
 		t.Fatalf("ids %d %d", a.id, b.id)
@@ -17,15 +19,23 @@ func TestFetchSessionCache(t *testing.T) {
 	if _, err := fs.get(a.id, 1); err != nil { // a is now the most recently used
 		t.Fatal(err)
 	}
-	c := fs.open() // evicts b, the least recently used
+	// Full, and no session idle for two minutes: no room for a new one.
+	if fs.open() != nil {
+		t.Fatal("a new session evicted a live one")
+	}
+	clock = clock.Add(staleAfter)
+	if _, err := fs.get(a.id, 2); err != nil { // a stays fresh
+		t.Fatal(err)
+	}
+	c := fs.open() // evicts b, stale and the least recently used
+	if c == nil {
+		t.Fatal("no session although b is stale")
+	}
 	if _, err := fs.get(b.id, 0); !errors.Is(err, kerr.FetchSessionIDNotFound) {
 		t.Fatalf("evicted session: %v", err)
 	}
 	if _, err := fs.get(a.id, 1); !errors.Is(err, kerr.InvalidFetchSessionEpoch) {
 		t.Fatalf("an epoch used twice: %v", err)
-	}
-	if _, err := fs.get(a.id, 2); err != nil {
-		t.Fatalf("the next epoch: %v", err)
 	}
 	fs.close(c.id)
 	if _, err := fs.get(c.id, 0); !errors.Is(err, kerr.FetchSessionIDNotFound) {
