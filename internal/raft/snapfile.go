@@ -145,29 +145,5 @@ func (d *decoder) confState() *raftpb.ConfState {
 // to its final name, and the directory fsynced.
 func writeSnapshot(fsys vfs.FS, dir string, s *raftpb.Snapshot) error {
 	md := s.GetMetadata()
-	final := path.Join(dir, snapName(md.GetTerm(), md.GetIndex()))
-	tmp := final + tmpSuffix
-	if err := writeFileSync(fsys, tmp, encodeSnapshot(s)); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, final); err != nil {
-		return err
-	}
-	return fsys.SyncDir(dir)
-}
-
-// writeFileSync creates name with data and fsyncs it.
-func writeFileSync(fsys vfs.FS, name string, data []byte) error {
-	f, err := fsys.Create(name)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return vfs.WriteAtomic(fsys, path.Join(dir, snapName(md.GetTerm(), md.GetIndex())), encodeSnapshot(s))
 }

@@ -123,13 +123,7 @@ func createSegment(fsys vfs.FS, dir, name string, hdr segHeader, hs *raftpb.Hard
 		b = appendRecord(b, recHardState, encodeHardState(hs))
 	}
 	final := path.Join(dir, name)
-	if err := writeFileSync(fsys, final+tmpSuffix, b); err != nil {
-		return nil, 0, err
-	}
-	if err := fsys.Rename(final+tmpSuffix, final); err != nil {
-		return nil, 0, err
-	}
-	if err := fsys.SyncDir(dir); err != nil {
+	if err := vfs.WriteAtomic(fsys, final, b); err != nil {
 		return nil, 0, err
 	}
 	f, err := fsys.OpenRW(final)
