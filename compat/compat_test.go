@@ -158,11 +158,9 @@ func createTopic(t *testing.T, addr, topic string) {
 	}
 }
 
-// checkStored reads a topic back with franz-go after another client wrote
-// it: every record of the round trip is there, in batches compressed with
-// the codec asked for. That the client really compressed is not otherwise
-// visible, since every client decompresses transparently.
-func checkStored(t *testing.T, addr, topic, codec string, n int) {
+// partitionReader is a franz-go client reading both partitions of topic
+// from the start, by assignment.
+func partitionReader(t *testing.T, addr, topic string) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(addr),
@@ -174,6 +172,16 @@ func checkStored(t *testing.T, addr, topic, codec string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cl
+}
+
+// checkStored reads a topic back with franz-go after another client wrote
+// it: every record of the round trip is there, in batches compressed with
+// the codec asked for. That the client really compressed is not otherwise
+// visible, since every client decompresses transparently.
+func checkStored(t *testing.T, addr, topic, codec string, n int) {
+	t.Helper()
+	cl := partitionReader(t, addr, topic)
 	defer cl.Close()
 	ctx := testContext(t)
 	for read := 0; read < n; {

@@ -66,16 +66,7 @@ func TestFranzGo(t *testing.T) {
 		}
 
 		want := byPartition(recs)
-		cons, err := kgo.NewClient(
-			kgo.SeedBrokers(addr),
-			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {
-				0: kgo.NewOffset().AtStart(), 1: kgo.NewOffset().AtStart(),
-			}}),
-			kgo.FetchMaxWait(100*time.Millisecond),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cons := partitionReader(t, addr, topic)
 		defer cons.Close()
 		var read [partitions][]got
 		for n := 0; n < numRecords; {
