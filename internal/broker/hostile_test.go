@@ -178,8 +178,10 @@ func runCases(t *testing.T, addr string) (sent int) {
 }
 
 // perCase bounds what one hostile connection may cost the node: its
-// connection's buffers and goroutines, never what a frame declares.
-const perCase = 512 << 10
+// connection's buffers and goroutines and at most one 1 MiB frame buffer
+// (wire.ReadFrame's first chunk), never what a frame declares (100 MiB and
+// 2 GiB here).
+const perCase = 1536 << 10
 
 func TestHostileInput(t *testing.T) {
 	node := samsatest.Start(t)

@@ -33,10 +33,12 @@ var (
 	ErrMalformed     = errors.New("wire: malformed frame")
 )
 
-// firstChunk is what ReadFrame allocates before a frame's bytes arrive;
-// the buffer then grows with the bytes received, so a client declaring a
-// large frame and sending little costs little.
-const firstChunk = 64 << 10
+// firstChunk is the most ReadFrame allocates before a frame's bytes
+// arrive: frames up to it (a producer's default max.request.size is 1 MiB)
+// get their whole buffer at once; larger ones grow with the bytes
+// received, so a client declaring a large frame and sending little costs
+// at most this.
+const firstChunk = 1 << 20
 
 // ReadFrame reads one size-prefixed frame from r. A size that is negative
 // or above maxSize (Kafka's socket.request.max.bytes) is rejected before
