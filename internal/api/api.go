@@ -153,13 +153,31 @@ func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte
 // encode writes the response header (v1 with tagged fields for flexible
 // versions, except ApiVersions which always uses v0: KIP-511) and body.
 func (h *Handler) encode(hdr wire.RequestHeader, start time.Time, resp kmsg.Response) []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, 64), uint32(hdr.CorrelationID))
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, sizeHint(resp)), uint32(hdr.CorrelationID))
 	if resp.IsFlexible() && hdr.Key != int16(kmsg.ApiVersions) {
 		b = append(b, 0)
 	}
 	b = resp.AppendTo(b)
 	h.observe(hdr.Key, start)
 	return b
+}
+
+// sizeHint sizes a response's buffer: a fetch response is mostly its
+// record batches, and growing a megabyte by doubling would copy it again
+// several times over.
+func sizeHint(resp kmsg.Response) int {
+	f, ok := resp.(*kmsg.FetchResponse)
+	if !ok {
+		return 256
+	}
+	n := 256
+	for _, t := range f.Topics {
+		n += 64 + len(t.Topic)
+		for _, p := range t.Partitions {
+			n += 64 + len(p.RecordBatches) + 32*len(p.AbortedTransactions)
+		}
+	}
+	return n
 }
 
 func (h *Handler) observe(key int16, start time.Time) {
