@@ -7,6 +7,13 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/samsa-io/samsa/internal/cli/cluster"
+	cliconfig "github.com/samsa-io/samsa/internal/cli/config"
+	"github.com/samsa-io/samsa/internal/cli/consume"
+	"github.com/samsa-io/samsa/internal/cli/kit"
+	"github.com/samsa-io/samsa/internal/cli/produce"
+	"github.com/samsa-io/samsa/internal/cli/topic"
 )
 
 func main() {
@@ -16,7 +23,13 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	kit.AddRootFlags(root)
 	root.AddCommand(serverCommand())
+	root.AddCommand(topic.Command())
+	root.AddCommand(produce.Command())
+	root.AddCommand(consume.Command())
+	root.AddCommand(cliconfig.Command())
+	root.AddCommand(cluster.Command())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "samsa:", err)
 		os.Exit(1)
