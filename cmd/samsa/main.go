@@ -1,5 +1,6 @@
-// Command samsa is Samsa's single binary: `samsa server` runs a node; the
-// client commands come with later issues.
+// Command samsa is Samsa's single binary: `samsa server` runs a node, and
+// the other commands (topic, produce, consume, config, cluster, perf) are
+// Kafka clients that work against any Kafka-compatible broker.
 package main
 
 import (

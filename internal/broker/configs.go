@@ -119,7 +119,10 @@ func validateTopicConfigs(m map[string]*string) error {
 	if err != nil {
 		return err
 	}
-	_, err = config.ResolveTopic(config.Layers{Topic: s})
+	if err := config.ValidateTopic(s); err != nil { // names and values
+		return err
+	}
+	_, err = config.ResolveTopic(config.Layers{Topic: s}) // and how they combine
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -351,6 +352,17 @@ func TestTopicAdmin(t *testing.T) {
 	}
 	if !seen || len(cr["adm2"].Configs) < 20 {
 		t.Fatalf("CreateTopics configs (%d): retention.ms override shown %v", len(cr["adm2"].Configs), seen)
+	}
+	// Unknown config names are INVALID_CONFIG, and messages do not repeat
+	// the code's name.
+	bogus := "1"
+	res0, _ := e.adm.CreateTopic(e.ctx, 1, 1, map[string]*string{"no.such.config": &bogus}, "adm3")
+	if !errors.Is(res0.Err, kerr.InvalidConfig) || strings.Contains(res0.ErrMessage, "INVALID_CONFIG") || !strings.Contains(res0.ErrMessage, "no.such.config") {
+		t.Fatalf("unknown config: %v %q", res0.Err, res0.ErrMessage)
+	}
+	ac, _ := e.adm.AlterTopicConfigs(e.ctx, []kadm.AlterConfig{{Name: "no.such.config", Value: &bogus}}, "adm2")
+	if len(ac) != 1 || !errors.Is(ac[0].Err, kerr.InvalidConfig) {
+		t.Fatalf("alter unknown config: %+v", ac)
 	}
 	// Bad names and duplicates get Kafka's codes.
 	res, _ := e.adm.CreateTopic(e.ctx, 1, 1, nil, "bad name")

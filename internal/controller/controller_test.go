@@ -264,3 +264,17 @@ func TestDuplicatesInOneRequest(t *testing.T) {
 		t.Fatalf("%v", errs)
 	}
 }
+
+// Clients may not create the coordinators' internal topics.
+func TestInternalTopicsAreTheBrokers(t *testing.T) {
+	c, _, _ := newController(t, 1)
+	ctx := context.Background()
+	res := c.CreateTopics(ctx, []TopicSpec{{Name: "__consumer_offsets", Partitions: 1, ReplicationFactor: 1}}, false)
+	if code(res[0].Err) != kerr.InvalidRequest {
+		t.Fatalf("client-created __consumer_offsets: %v", res[0].Err)
+	}
+	res = c.CreateTopics(ctx, []TopicSpec{{Name: "__consumer_offsets", Partitions: 1, ReplicationFactor: 1, Internal: true}}, false)
+	if res[0].Err != nil {
+		t.Fatalf("coordinator-created __consumer_offsets: %v", res[0].Err)
+	}
+}

@@ -6,6 +6,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -21,11 +22,17 @@ func opContext(ctx context.Context, timeoutMillis int32) (context.Context, conte
 	return context.WithTimeout(ctx, d)
 }
 
+// errFields is a response's error code and message: the message without
+// the code's name, which the code already says.
 func errFields(err error) (int16, *string) {
 	if err == nil {
 		return 0, nil
 	}
 	msg := err.Error()
+	var ce *Error
+	if errors.As(err, &ce) {
+		msg = ce.Msg
+	}
 	return Code(err), &msg
 }
 

@@ -35,7 +35,13 @@ type TopicSpec struct {
 	ReplicationFactor int16     // -1: default.replication.factor
 	Assignment        [][]int32 // explicit replicas per partition; overrides the two above
 	Configs           map[string]*string
+	// Internal allows the names of internal topics (__consumer_offsets,
+	// __transaction_state), which only the broker's coordinators create.
+	Internal bool
 }
+
+// internalTopics are the topics Kafka's coordinators own.
+var internalTopics = map[string]bool{"__consumer_offsets": true, "__transaction_state": true}
 
 // CreatedTopic is what CreateTopics made (or would make, validating only).
 type CreatedTopic struct {
@@ -90,6 +96,9 @@ func (c *Controller) planTopic(im *metadata.Image, s TopicSpec) ([]metadata.Reco
 	fail := func(err error) ([]metadata.Record, CreatedTopic) { return nil, CreatedTopic{Err: err} }
 	if err := ValidateTopicName(s.Name); err != nil {
 		return fail(err)
+	}
+	if internalTopics[s.Name] && !s.Internal {
+		return fail(errorf(kerr.InvalidRequest, "creation of internal topic %s is prohibited", s.Name))
 	}
 	if im.Topic(s.Name) != nil {
 		return fail(errorf(kerr.TopicAlreadyExists, "topic %q already exists", s.Name))
