@@ -70,6 +70,11 @@ func (h *harness) apply(fx Effects) error {
 	if err := checkInvariants(h.s); err != nil {
 		return err
 	}
+	for id := range h.gens {
+		if h.s.groups[id] == nil { // deleted: a new group of that name starts over
+			delete(h.gens, id)
+		}
+	}
 	for _, id := range h.s.GroupIDs() {
 		gen := h.s.groups[id].generation
 		if gen < h.gens[id] {
@@ -174,7 +179,7 @@ func showRecord(r Record) string {
 		}
 		var ms []string
 		for _, m := range v.Members {
-			ms = append(ms, fmt.Sprintf("%s%s(%s=%s)", m.MemberID, inst(m.InstanceID), m.Subscription, m.Assignment))
+			ms = append(ms, fmt.Sprintf("%s%s(%s=%s)", m.MemberID, inst(m.InstanceID), showMeta(m.Subscription), m.Assignment))
 		}
 		return fmt.Sprintf("group %s: gen=%d type=%s proto=%s leader=%s members=[%s]",
 			k.Group, v.Generation, v.ProtocolType, deref(v.Protocol), deref(v.Leader), strings.Join(ms, " "))
@@ -186,7 +191,11 @@ func showRecord(r Record) string {
 	}
 	var v kmsg.OffsetCommitValue
 	_ = v.ReadFrom(r.Value)
-	s := fmt.Sprintf("offset %s %s/%d: %d epoch=%d meta=%q", k.Group, k.Topic, k.Partition, v.Offset, v.LeaderEpoch, v.Metadata)
+	s := fmt.Sprintf("offset %s %s/%d: %d", k.Group, k.Topic, k.Partition, v.Offset)
+	if v.Version >= 3 {
+		s += fmt.Sprintf(" epoch=%d", v.LeaderEpoch)
+	}
+	s += fmt.Sprintf(" meta=%q", v.Metadata)
 	if v.Version == 1 {
 		s += fmt.Sprintf(" expire=%d", v.ExpireTimestamp)
 	}
@@ -265,7 +274,7 @@ func showJoin(r *kmsg.JoinGroupResponse) string {
 	if len(r.Members) > 0 {
 		var ms []string
 		for _, m := range r.Members {
-			ms = append(ms, fmt.Sprintf("%s%s:%s", m.MemberID, inst(m.InstanceID), m.ProtocolMetadata))
+			ms = append(ms, fmt.Sprintf("%s%s:%s", m.MemberID, inst(m.InstanceID), showMeta(m.ProtocolMetadata)))
 		}
 		s += " members=[" + strings.Join(ms, " ") + "]"
 	}
@@ -285,7 +294,7 @@ func describe(s *Shard, id string) string {
 	lines := []string{head}
 	for _, m := range d.Members {
 		lines = append(lines, fmt.Sprintf("  %s%s client=%s host=%s meta=%s assign=%s",
-			m.MemberID, inst(m.InstanceID), m.ClientID, m.ClientHost, m.ProtocolMetadata, m.MemberAssignment))
+			m.MemberID, inst(m.InstanceID), m.ClientID, m.ClientHost, showMeta(m.ProtocolMetadata), m.MemberAssignment))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -370,7 +379,7 @@ func (a args) protocols(def string) []kmsg.JoinGroupRequestProtocol {
 		}
 		name, meta, _ := strings.Cut(p, ":")
 		jp := kmsg.NewJoinGroupRequestProtocol()
-		jp.Name, jp.Metadata = name, []byte(meta)
+		jp.Name, jp.Metadata = name, metaBytes(meta)
 		out = append(out, jp)
 	}
 	return out
@@ -383,4 +392,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// metaBytes turns "sub=t+u" into a consumer-protocol subscription to topics
+// t and u; anything else is taken as raw bytes.
+func metaBytes(spec string) []byte {
+	topics, ok := strings.CutPrefix(spec, "sub=")
+	if !ok {
+		return []byte(spec)
+	}
+	s := kmsg.NewConsumerMemberMetadata()
+	s.Version = 3
+	s.Topics = strings.Split(topics, "+")
+	return s.AppendTo(nil)
+}
+
+// showMeta reverses metaBytes.
+func showMeta(b []byte) string {
+	if len(b) > 6 && b[0] == 0 && b[1] == 3 {
+		if topics, err := subscriptionTopics(b); err == nil {
+			return "sub=" + strings.Join(topics, "+")
+		}
+	}
+	return string(b)
 }

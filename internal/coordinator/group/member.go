@@ -87,11 +87,3 @@ func (m *member) vote(candidates map[string]bool) string {
 	}
 	return ""
 }
-
-func names(ps []protocol) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.name
-	}
-	return out
-}

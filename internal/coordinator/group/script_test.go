@@ -137,6 +137,9 @@ func (h *harness) query(t *testing.T, where, cmd string, a args) (string, bool) 
 		}
 		return s, true
 	case "restart":
+		if len(a) > 0 {
+			h.cfg = configFrom(a)
+		}
 		return h.restart(t, where), true
 	}
 	return "", false
