@@ -48,6 +48,7 @@ func (g *Group) metadataRecord(assignment map[string][]byte) Record {
 // written when a group is created (so that it survives a restart).
 func (g *Group) emptyRecord() Record {
 	v := g.metadataValue()
+	v.ProtocolType, v.Generation = "", 0 // as Kafka's newEmptyGroupMetadataRecord
 	return Record{Key: groupKey(g.id), Value: v.AppendTo(nil)}
 }
 

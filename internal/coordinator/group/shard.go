@@ -161,8 +161,12 @@ func (s *Shard) Leave(now time.Time, h Handle, req *kmsg.LeaveGroupRequest) Effe
 	switch g := s.groups[req.Group]; {
 	case req.Group == "":
 		resp.ErrorCode = kerr.InvalidGroupID.Code
-	case g == nil:
-		resp.ErrorCode = kerr.UnknownMemberID.Code
+	case g == nil: // as Kafka: every member unknown, not the request
+		codes := make([]int16, len(who))
+		for i := range codes {
+			codes[i] = kerr.UnknownMemberID.Code
+		}
+		leaveResult(resp, who, codes)
 	default:
 		codes := g.leave(o, who)
 		s.track(g)
