@@ -35,9 +35,10 @@
 //     (Describe, List, FetchOffsets) likewise see state that may not be
 //     durable yet and should wait the same way;
 //   - if an append fails, answer the responses of that Effects with
-//     NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE, drop the Shard, and
-//     rebuild it by replaying the partition (Kafka reverts to its last
-//     committed snapshot; rebuilding is the same thing, done coarsely);
+//     NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE, deliver the Effects of
+//     Unload (which answers every parked request), and rebuild the Shard by
+//     replaying the partition (Kafka reverts to its last committed
+//     snapshot; rebuilding is the same thing, done coarsely);
 //   - call Tick(now) at or after NextDeadline() to fire session, rebalance,
 //     sync and initial-delay deadlines, and Cleanup(now) every
 //     offsets.retention.check.interval.ms;

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -28,6 +29,9 @@ func TestRandomOperations(t *testing.T) {
 					t.Fatalf("step %d (%s): %v", step, what, err)
 				}
 				r.observe()
+				if err := encodable(r.fx.Responses); err != nil {
+					t.Fatalf("step %d (%s): %v", step, what, err)
+				}
 				if step%10 == 9 {
 					if _, err := r.h.compareReplay(); err != nil {
 						t.Fatalf("step %d (%s): %v", step, what, err)
@@ -102,7 +106,7 @@ func (r *randomRun) step() string {
 		return c.name + " sync"
 	case n < 55:
 		req := kmsg.NewPtrHeartbeatRequest()
-		req.Version, req.Group, req.MemberID, req.Generation, req.InstanceID = 4, c.group, r.maybeStale(c), c.gen, c.instance
+		req.Version, req.Group, req.MemberID, req.Generation, req.InstanceID = int16(r.rng.IntN(5)), c.group, r.maybeStale(c), c.gen, c.instance
 		r.fx = r.h.s.Heartbeat(now, r.send(c), req)
 		return c.name + " heartbeat"
 	case n < 62:
@@ -188,7 +192,7 @@ func (r *randomRun) join(c *fakeClient) *kmsg.JoinGroupRequest {
 
 func (r *randomRun) sync(c *fakeClient) *kmsg.SyncGroupRequest {
 	req := kmsg.NewPtrSyncGroupRequest()
-	req.Version, req.Group, req.MemberID, req.InstanceID = 5, c.group, r.maybeStale(c), c.instance
+	req.Version, req.Group, req.MemberID, req.InstanceID = int16(r.rng.IntN(6)), c.group, r.maybeStale(c), c.instance
 	req.Generation = c.gen
 	if c.leader {
 		for _, m := range c.members {
@@ -264,4 +268,21 @@ func (r *randomRun) observeError(c *fakeClient, code int16) {
 	case kerr.UnknownMemberID.Code, kerr.FencedInstanceID.Code:
 		c.memberID, c.gen, c.leader = "", 0, false
 	}
+}
+
+// encodable checks that every response encodes at its version and decodes
+// back to the same bytes.
+func encodable(rs []Response) error {
+	for _, r := range rs {
+		b := r.Msg.AppendTo(nil)
+		back := r.Msg.RequestKind().ResponseKind()
+		back.SetVersion(r.Msg.GetVersion())
+		if err := back.ReadFrom(b); err != nil {
+			return fmt.Errorf("%T v%d does not decode: %w", r.Msg, r.Msg.GetVersion(), err)
+		}
+		if again := back.AppendTo(nil); !bytes.Equal(again, b) {
+			return fmt.Errorf("%T v%d does not round-trip", r.Msg, r.Msg.GetVersion())
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ func (g *Group) prepareRebalance(o *op) {
 	g.cancelPendingSync()
 	initial := g.state == Empty
 	if initial {
+		g.newMemberAdded = false // (Kafka keeps a stale flag from an earlier initial phase)
 		delay := g.cfg.InitialRebalanceDelay
 		g.setJoinTimer(o, delay, true)
 		g.initialDelay = delay
