@@ -58,6 +58,7 @@ type Deps struct {
 	// KAFKA_STORAGE_ERROR.
 	Partition func(topic string, p int32) (Partition, error)
 	Admin     Admin
+	Groups    Groups
 	Configs   Configs
 	// LogDir is the path DescribeLogDirs reports.
 	LogDir string

@@ -1,17 +1,17 @@
 package api
 
-// FindCoordinator (key 10; batched keys from v4, KIP-699). Samsa has no
-// group or transaction coordinator yet (the consumer-groups and
-// transactions issues add them), so every key is answered with
+// FindCoordinator (key 10; batched keys from v4, KIP-699). Group keys
+// (type 0) name this node once it leads the group's partition of
+// __consumer_offsets, which the first request creates. Transaction
+// coordinators (type 1) are not built yet and answer
 // COORDINATOR_NOT_AVAILABLE, which clients treat as "retry later".
 //
-// The API is registered anyway because librdkafka decides which codecs a
-// broker supports from its API versions: before 2.10 it enables LZ4 only on
-// brokers that list FindCoordinator, and sends lz4 batches uncompressed
-// otherwise (measured with kcat on librdkafka 2.0.2).
+// librdkafka before 2.10 enables LZ4 only on brokers that list this API
+// (measured with kcat on librdkafka 2.0.2), another reason it is listed.
 
 import (
 	"context"
+	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -19,21 +19,60 @@ import (
 
 func init() { register(kmsg.FindCoordinator, 0, 6, handleFindCoordinator) }
 
-const noCoordinator = "this node has no group or transaction coordinator yet"
+const noTxnCoordinator = "this node has no transaction coordinator yet"
 
-func handleFindCoordinator(_ context.Context, _ *Handler, _ *Client, req kmsg.Request) reply {
+// coordinatorFound is one key's answer.
+type coordinatorFound struct {
+	node int32
+	host string
+	port int32
+	code int16
+	msg  *string
+}
+
+func handleFindCoordinator(_ context.Context, h *Handler, c *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.FindCoordinatorRequest)
-	resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
-	msg := noCoordinator
-	if r.Version < 4 {
-		resp.ErrorCode, resp.ErrorMessage, resp.NodeID = kerr.CoordinatorNotAvailable.Code, &msg, -1
-		return now(resp)
+	return waitFor(func(ctx context.Context) kmsg.Response {
+		resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
+		if r.Version < 4 {
+			f := h.findCoordinator(ctx, c, r.CoordinatorType, r.CoordinatorKey)
+			resp.NodeID, resp.Host, resp.Port, resp.ErrorCode, resp.ErrorMessage = f.node, f.host, f.port, f.code, f.msg
+			return resp
+		}
+		for _, key := range r.CoordinatorKeys {
+			f := h.findCoordinator(ctx, c, r.CoordinatorType, key)
+			rc := kmsg.NewFindCoordinatorResponseCoordinator()
+			rc.Key, rc.NodeID, rc.Host, rc.Port, rc.ErrorCode, rc.ErrorMessage = key, f.node, f.host, f.port, f.code, f.msg
+			resp.Coordinators = append(resp.Coordinators, rc)
+		}
+		return resp
+	})
+}
+
+func (h *Handler) findCoordinator(ctx context.Context, c *Client, typ int8, key string) coordinatorFound {
+	fail := func(err error) coordinatorFound {
+		return coordinatorFound{node: -1, code: errCode(err), msg: errMessage(err)}
 	}
-	for _, key := range r.CoordinatorKeys {
-		c := kmsg.NewFindCoordinatorResponseCoordinator()
-		c.Key, c.NodeID = key, -1
-		c.ErrorCode, c.ErrorMessage = kerr.CoordinatorNotAvailable.Code, &msg
-		resp.Coordinators = append(resp.Coordinators, c)
+	switch {
+	case typ == 1:
+		msg := noTxnCoordinator
+		return coordinatorFound{node: -1, code: kerr.CoordinatorNotAvailable.Code, msg: &msg}
+	case typ != 0:
+		return fail(kerr.InvalidRequest)
+	case h.deps.Groups == nil:
+		return fail(kerr.CoordinatorNotAvailable)
 	}
-	return now(resp)
+	node, err := h.deps.Groups.Coordinator(ctx, key)
+	if err != nil {
+		if !errors.Is(err, kerr.CoordinatorNotAvailable) && !errors.Is(err, kerr.NotCoordinator) {
+			err = errors.Join(kerr.CoordinatorNotAvailable, err)
+		}
+		return fail(err)
+	}
+	for _, b := range brokersOf(h.image(), c.Listener) {
+		if b.NodeID == node {
+			return coordinatorFound{node: node, host: b.Host, port: b.Port}
+		}
+	}
+	return fail(kerr.CoordinatorNotAvailable)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/samsa-io/samsa/internal/api"
 	"github.com/samsa-io/samsa/internal/controller"
+	"github.com/samsa-io/samsa/internal/coordinator"
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/metadata"
 	"github.com/samsa-io/samsa/internal/metrics"
@@ -40,6 +41,7 @@ type Broker struct {
 	store     *metadata.Store
 	quorum    *raft.Node
 	ctrl      *controller.Controller
+	groups    *coordinator.Coordinator
 	parts     *partition.Manager
 	handler   *api.Handler
 	server    *knet.Server
@@ -76,6 +78,7 @@ func Start(cfg Config) (b *Broker, err error) {
 		{"log directory", b.openLogs},
 		{"metadata quorum", b.openQuorum},
 		{"registration", b.register},
+		{"group coordinator", b.startGroups},
 		{"listener", b.listen},
 		{"metrics", b.serveMetrics},
 	}
@@ -213,6 +216,7 @@ func (b *Broker) apiDeps() api.Deps {
 			return partitionView{p: part, dir: b.dir}, nil
 		},
 		Admin:                  adminView{b.ctrl},
+		Groups:                 b.groups,
 		Configs:                b.configs(),
 		LogDir:                 b.cfg.DataDir,
 		AutoCreateTopics:       b.cfg.AutoCreateTopics,
@@ -270,6 +274,7 @@ func (b *Broker) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var errs []error
+		b.groups.Close() // answers parked group requests, so the listener drains
 		if err := b.server.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("listener: %w", err))
 		}

@@ -1,0 +1,64 @@
+package api
+
+// OffsetCommit (key 8), v2-10, as Kafka 4 (v0-1 are gone, KIP-896).
+// Group members commit with their generation; a simple consumer commits
+// with generation -1. v7 adds group.instance.id (KIP-345), v9 answers an
+// unknown group with GROUP_ID_NOT_FOUND, and v10 names topics by id
+// (KIP-516): an unknown id is UNKNOWN_TOPIC_ID for its partitions.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(kmsg.OffsetCommit, 2, 10, handleOffsetCommit) }
+
+func handleOffsetCommit(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+	r := req.(*kmsg.OffsetCommitRequest)
+	if r.Version < 7 {
+		r.InstanceID = nil
+	}
+	var unknown []kmsg.OffsetCommitResponseTopic
+	if r.Version >= 10 {
+		im := h.image()
+		known := r.Topics[:0]
+		for _, t := range r.Topics {
+			if mt := im.TopicByID(t.TopicID); mt != nil {
+				t.Topic = mt.Name
+				known = append(known, t)
+				continue
+			}
+			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt.TopicID = t.TopicID
+			for _, p := range t.Partitions {
+				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, kerr.UnknownTopicID.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			unknown = append(unknown, rt)
+		}
+		r.Topics = known
+	}
+	return waitFor(func(ctx context.Context) kmsg.Response {
+		var resp *kmsg.OffsetCommitResponse
+		if h.deps.Groups == nil {
+			resp = r.ResponseKind().(*kmsg.OffsetCommitResponse)
+			for _, t := range r.Topics {
+				rt := kmsg.NewOffsetCommitResponseTopic()
+				rt.Topic, rt.TopicID = t.Topic, t.TopicID
+				for _, p := range t.Partitions {
+					rp := kmsg.NewOffsetCommitResponseTopicPartition()
+					rp.Partition, rp.ErrorCode = p.Partition, kerr.CoordinatorNotAvailable.Code
+					rt.Partitions = append(rt.Partitions, rp)
+				}
+				resp.Topics = append(resp.Topics, rt)
+			}
+		} else {
+			resp = h.deps.Groups.OffsetCommit(ctx, r).(*kmsg.OffsetCommitResponse)
+		}
+		resp.Topics = append(resp.Topics, unknown...)
+		return resp
+	})
+}

@@ -1,0 +1,96 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/samsa-io/samsa/internal/config"
+	"github.com/samsa-io/samsa/internal/controller"
+	"github.com/samsa-io/samsa/internal/coordinator"
+	"github.com/samsa-io/samsa/internal/coordinator/group"
+	"github.com/samsa-io/samsa/internal/partition"
+)
+
+// startGroups builds the group coordinator from the broker configs and
+// loads the shards of an existing __consumer_offsets.
+func (b *Broker) startGroups() (func(), error) {
+	v, err := config.ValidateBroker(b.cfg.Props)
+	if err != nil {
+		return nil, err
+	}
+	gc := group.DefaultConfig()
+	gc.InitialRebalanceDelay = v.Duration("group.initial.rebalance.delay.ms")
+	gc.MinSessionTimeout = v.Duration("group.min.session.timeout.ms")
+	gc.MaxSessionTimeout = v.Duration("group.max.session.timeout.ms")
+	gc.MaxSize = v.Int("group.max.size")
+	gc.OffsetsRetention = time.Duration(v.Int("offsets.retention.minutes")) * time.Minute
+	gc.OffsetMetadataMaxBytes = v.Int("offset.metadata.max.bytes")
+	partitions := int32(v.Int("offsets.topic.num.partitions"))
+	replication := int16(v.Int("offsets.topic.replication.factor"))
+	segment := strconv.Itoa(v.Int("offsets.topic.segment.bytes"))
+	c, err := coordinator.New(coordinator.Config{
+		NodeID: b.cfg.NodeID, NumPartitions: partitions, Group: gc,
+		RetentionCheck: v.Duration("offsets.retention.check.interval.ms"),
+		Image:          b.store.Image,
+		Partition:      b.offsetsPartition,
+		CreateTopic: func(ctx context.Context) error {
+			return b.createOffsetsTopic(ctx, partitions, replication, segment)
+		},
+		Logger: b.log, Now: b.cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.groups = c
+	c.Start()
+	return c.Close, nil
+}
+
+// createOffsetsTopic creates __consumer_offsets as Kafka does: compacted,
+// producer compression, offsets.topic.segment.bytes.
+func (b *Broker) createOffsetsTopic(ctx context.Context, partitions int32, replication int16, segment string) error {
+	compact, producer := "compact", "producer"
+	res := b.ctrl.CreateTopics(ctx, []controller.TopicSpec{{
+		Name: coordinator.Topic, Partitions: partitions, ReplicationFactor: replication,
+		Configs: map[string]*string{
+			"cleanup.policy": &compact, "compression.type": &producer, "segment.bytes": &segment,
+		},
+		Internal: true,
+	}}, false)
+	if err := res[0].Err; err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return err
+	}
+	return nil
+}
+
+// offsetsPartition is a partition of __consumer_offsets this node leads.
+func (b *Broker) offsetsPartition(p int32) (coordinator.Partition, error) {
+	part, err := b.parts.Get(coordinator.Topic, p)
+	if err != nil {
+		return nil, err
+	}
+	if !part.IsLeader() {
+		return nil, partition.ErrNotLeader
+	}
+	return offsetsView{part}, nil
+}
+
+// offsetsView adapts a hosted partition to the coordinator's interface.
+type offsetsView struct{ p *partition.Partition }
+
+func (v offsetsView) Append(batch []byte) (int64, error) {
+	a, err := v.p.Append(batch)
+	return a.Next, err
+}
+
+func (v offsetsView) Commit(next int64) error { return v.p.Commit(next) }
+
+func (v offsetsView) Read(offset int64, maxBytes int) ([]byte, int64, error) {
+	offset = max(offset, v.p.Log().LogStartOffset())
+	r, err := v.p.Read(offset, maxBytes, true)
+	return r.Records, r.HighWatermark, err
+}

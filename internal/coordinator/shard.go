@@ -1,0 +1,242 @@
+package coordinator
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/coordinator/group"
+	"github.com/samsa-io/samsa/internal/record"
+)
+
+// opFunc is one operation on a shard's state.
+type opFunc func(s *group.Shard, now time.Time, h group.Handle) group.Effects
+
+// operation is a request waiting in a shard's queue.
+type operation struct {
+	fn   opFunc
+	req  kmsg.Request // for its error response
+	resp chan kmsg.Response
+}
+
+// shard is the runtime of one partition of __consumer_offsets: one
+// goroutine owns the group.Shard and every field below.
+type shard struct {
+	c    *Coordinator
+	p    int32
+	ops  chan operation
+	done chan struct{} // closed once the shard has answered everything
+
+	part    Partition
+	state   *group.Shard
+	next    group.Handle
+	pending map[group.Handle]operation
+}
+
+// loadRetry is how long a shard waits before loading again after a failure.
+const loadRetry = 100 * time.Millisecond
+
+// readChunk is how much a load reads per call (offsets.load.buffer.size).
+const readChunk = 5 << 20
+
+func newShard(c *Coordinator, p int32) *shard {
+	return &shard{c: c, p: p, ops: make(chan operation, 64), done: make(chan struct{}), pending: map[group.Handle]operation{}}
+}
+
+// run loads the shard, then serves operations, deadlines and cleanups until
+// the coordinator stops.
+func (s *shard) run() {
+	defer s.shutdown()
+	if !s.loadUntilDone() {
+		return
+	}
+	cleanup := time.NewTicker(s.c.cfg.RetentionCheck)
+	defer cleanup.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.resetTimer(timer)
+		select {
+		case <-s.c.stop:
+			return
+		case op := <-s.ops:
+			h := s.park(op)
+			s.apply(op.fn(s.state, s.c.cfg.Now(), h))
+		case <-timer.C:
+			s.apply(s.state.Tick(s.c.cfg.Now()))
+		case <-cleanup.C:
+			s.apply(s.state.Cleanup(s.c.cfg.Now()))
+		}
+	}
+}
+
+func (s *shard) resetTimer(t *time.Timer) {
+	d := time.Hour
+	if at := s.state.NextDeadline(); !at.IsZero() {
+		d = max(at.Sub(s.c.cfg.Now()), 0)
+	}
+	t.Reset(d)
+}
+
+// loadUntilDone loads the shard, retrying; requests that arrive while it
+// cannot load get COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
+func (s *shard) loadUntilDone() bool {
+	for {
+		err := s.load()
+		if err == nil {
+			return true
+		}
+		s.c.log.Debug("loading a group coordinator shard", "partition", s.p, "err", err)
+		retry := time.NewTimer(loadRetry)
+		for waiting := true; waiting; {
+			select {
+			case <-s.c.stop:
+				retry.Stop()
+				return false
+			case op := <-s.ops:
+				op.resp <- errorResponse(op.req, kerr.CoordinatorLoadInProgress.Code)
+			case <-retry.C:
+				waiting = false
+			}
+		}
+	}
+}
+
+// load replays the partition into a fresh group.Shard, then Loaded.
+func (s *shard) load() error {
+	part, err := s.c.cfg.Partition(s.p)
+	if err != nil {
+		return err
+	}
+	state := group.NewShard(s.c.cfg.Group)
+	var offset int64
+	for {
+		batches, hw, err := part.Read(offset, readChunk)
+		if err != nil {
+			return err
+		}
+		if offset >= hw || len(batches) == 0 {
+			break
+		}
+		if offset, err = replay(state, batches, offset); err != nil {
+			return err
+		}
+	}
+	s.part, s.state = part, state
+	s.apply(state.Loaded(s.c.cfg.Now()))
+	return nil
+}
+
+// replay applies whole batches and returns the offset after the last.
+func replay(state *group.Shard, batches []byte, offset int64) (int64, error) {
+	for len(batches) > 0 {
+		h, err := record.ParseHeader(batches)
+		if err != nil {
+			return offset, err
+		}
+		n := h.Size()
+		if n > len(batches) {
+			return offset, fmt.Errorf("coordinator: partial batch at offset %d", h.BaseOffset)
+		}
+		batch := batches[:n]
+		batches = batches[n:]
+		offset = h.NextOffset()
+		if h.Control() {
+			continue
+		}
+		recs, err := record.Records(batch, 64<<20)
+		if err != nil {
+			return offset, err
+		}
+		for _, r := range recs {
+			if err := state.Replay(r.Key, r.Value); err != nil {
+				return offset, fmt.Errorf("coordinator: replaying offset %d: %w", r.Offset(h.BaseOffset), err)
+			}
+		}
+	}
+	return offset, nil
+}
+
+// park remembers an operation until its response comes.
+func (s *shard) park(op operation) group.Handle {
+	s.next++
+	s.pending[s.next] = op
+	return s.next
+}
+
+// apply appends fx's records as one batch, waits for their commit, then
+// delivers the responses. On failure it answers NOT_COORDINATOR, unloads
+// and rebuilds the shard.
+func (s *shard) apply(fx group.Effects) {
+	for _, t := range fx.Transitions {
+		s.c.log.Debug("group state", "group", t.Group, "from", t.From, "to", t.To, "generation", t.Generation)
+	}
+	if len(fx.Records) > 0 {
+		if err := s.append(fx.Records); err != nil {
+			s.c.log.Warn("group coordinator append failed; reloading", "partition", s.p, "err", err)
+			for _, r := range fx.Responses {
+				s.fail(r.Handle, kerr.NotCoordinator.Code)
+			}
+			s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
+			s.loadUntilDone()
+			return
+		}
+	}
+	s.deliver(fx.Responses)
+}
+
+func (s *shard) append(recs []group.Record) error {
+	now := s.c.cfg.Now().UnixMilli()
+	rs := make([]record.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = record.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
+	}
+	batch, err := record.Build(record.BatchSpec{
+		BaseTimestamp: now, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, LastOffsetDelta: -1,
+	}, rs)
+	if err != nil {
+		return err
+	}
+	next, err := s.part.Append(batch)
+	if err != nil {
+		return err
+	}
+	return s.part.Commit(next)
+}
+
+func (s *shard) deliver(rs []group.Response) {
+	for _, r := range rs {
+		if op, ok := s.pending[r.Handle]; ok {
+			delete(s.pending, r.Handle)
+			op.resp <- r.Msg
+		}
+	}
+}
+
+func (s *shard) fail(h group.Handle, code int16) {
+	if op, ok := s.pending[h]; ok {
+		delete(s.pending, h)
+		op.resp <- errorResponse(op.req, code)
+	}
+}
+
+// shutdown answers whatever is still waiting.
+func (s *shard) shutdown() {
+	defer close(s.done)
+	if s.state != nil {
+		s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
+	}
+	for h := range s.pending {
+		s.fail(h, kerr.NotCoordinator.Code)
+	}
+	for {
+		select {
+		case op := <-s.ops:
+			op.resp <- errorResponse(op.req, kerr.NotCoordinator.Code)
+		default:
+			return
+		}
+	}
+}
