@@ -170,3 +170,128 @@ func TestGroupConsumersShareAndTakeOver(t *testing.T) {
 		}
 	})
 }
+
+func TestGroupOffsetsSurviveRestart(t *testing.T) {
+	node := samsatest.Start(t, samsatest.WithProps(groupProps))
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 3, 1, nil, "rs"); err != nil {
+		t.Fatal(err)
+	}
+	produceN(t, ctx, admCl, "rs", 0, 300)
+	tl := &tally{seen: map[string]int{}}
+	m := startMember(t, node.Addr(), "rg", "rs", tl)
+	waitFor(t, ctx, "300 records", func() bool { d, _ := tl.counts(); return d == 300 })
+	m.close()
+	before, err := adm.FetchOffsets(ctx, "rg")
+	if err != nil || before.Error() != nil {
+		t.Fatal(err, before.Error())
+	}
+
+	node.Restart()
+	after, err := adm.FetchOffsets(ctx, "rg")
+	if err != nil || after.Error() != nil {
+		t.Fatal(err, after.Error())
+	}
+	total := int64(0)
+	before.Each(func(o kadm.OffsetResponse) {
+		a, ok := after.Lookup(o.Topic, o.Partition)
+		if !ok || a.At != o.At {
+			t.Errorf("%s/%d: committed %d before the restart, %+v after", o.Topic, o.Partition, o.At, a)
+		}
+		total += o.At
+	})
+	if total != 300 {
+		t.Errorf("committed offsets sum to %d, want 300", total)
+	}
+
+	// The group resumes from its offsets: only the new records come.
+	produceN(t, ctx, admCl, "rs", 300, 30)
+	tl2 := &tally{seen: map[string]int{}}
+	m = startMember(t, node.Addr(), "rg", "rs", tl2)
+	defer m.close()
+	waitFor(t, ctx, "the 30 new records", func() bool { d, _ := tl2.counts(); return d == 30 })
+	time.Sleep(300 * time.Millisecond)
+	if d, n := tl2.counts(); d != 30 || n != 30 {
+		t.Errorf("after the restart the group read %d records (%d distinct), want the 30 new ones", n, d)
+	}
+	groups, err := adm.ListGroups(ctx)
+	if err != nil || len(groups) != 1 || groups["rg"].State != "Stable" {
+		t.Errorf("ListGroups after the restart: %v %v", groups, err)
+	}
+}
+
+func TestGroupStaticMemberKeepsPartitions(t *testing.T) {
+	node := samsatest.Start(t, samsatest.WithProps(groupProps))
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 4, 1, nil, "st"); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	revokedB := 0
+	tl := &tally{seen: map[string]int{}}
+	static := func(id string) []kgo.Opt {
+		return []kgo.Opt{kgo.InstanceID(id), kgo.SessionTimeout(10 * time.Second)}
+	}
+	a := startMember(t, node.Addr(), "sg", "st", tl, static("a")...)
+	changed := func(context.Context, *kgo.Client, map[string][]int32) {
+		mu.Lock()
+		revokedB++
+		mu.Unlock()
+	}
+	b := startMember(t, node.Addr(), "sg", "st", tl, append(static("b"),
+		kgo.OnPartitionsRevoked(changed), kgo.OnPartitionsAssigned(changed))...)
+	defer b.close()
+	assigned := func() map[string][]int32 {
+		d, err := adm.DescribeGroups(ctx, "sg")
+		if err != nil || d["sg"].State != "Stable" || len(d["sg"].Members) != 2 {
+			return nil
+		}
+		out := map[string][]int32{}
+		for _, m := range d["sg"].Members {
+			ca, _ := m.Assigned.AsConsumer()
+			if ca == nil || len(ca.Topics) != 1 || m.InstanceID == nil {
+				return nil
+			}
+			out[*m.InstanceID] = ca.Topics[0].Partitions
+		}
+		return out
+	}
+	var first map[string][]int32
+	waitFor(t, ctx, "two static members", func() bool {
+		first = assigned()
+		return len(first["a"]) == 2 && len(first["b"]) == 2
+	})
+	time.Sleep(200 * time.Millisecond) // b's callbacks for its first assignment
+	mu.Lock()
+	revokedBefore := revokedB
+	mu.Unlock()
+
+	a.close() // a static member does not leave the group on close
+	a = startMember(t, node.Addr(), "sg", "st", tl, static("a")...)
+	defer a.close()
+	produceN(t, ctx, admCl, "st", 0, 40)
+	waitFor(t, ctx, "40 records", func() bool { d, _ := tl.counts(); return d == 40 })
+	again := assigned()
+	if fmt.Sprint(again) != fmt.Sprint(first) {
+		t.Errorf("assignment changed across the static restart: %v, then %v", first, again)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if revokedB != revokedBefore {
+		t.Errorf("the other member saw %d assignment changes during the static restart", revokedB-revokedBefore)
+	}
+}
