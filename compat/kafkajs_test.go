@@ -1,6 +1,12 @@
 package compat
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
 
 // requireKafkajs fails the test unless node and compat/node/node_modules
 // are installed.
@@ -24,4 +30,36 @@ func TestKafkajs(t *testing.T) {
 		runClient(t, "node", "node/roundtrip.js", addr, topic, codec, "-n", itoa(numRecords))
 		checkStored(t, addr, topic, codec, numRecords)
 	})
+}
+
+// TestKafkajsGroup runs node/roundtrip.js --group: after the round trip,
+// kafkajs's consumer group (FindCoordinator, JoinGroup, SyncGroup,
+// Heartbeat, OffsetFetch, OffsetCommit, LeaveGroup) reads the topic back
+// from the beginning, checked record by record, on a broker with default
+// group settings (50 offsets partitions, a 3 s initial rebalance delay).
+func TestKafkajsGroup(t *testing.T) {
+	t.Parallel()
+	requireKafkajs(t)
+	addr := startBroker(t)
+	runClient(t, "node", "node/roundtrip.js", addr, "kafkajs-group", "none", "-n", itoa(numRecords), "--group")
+	checkStored(t, addr, "kafkajs-group", "none", numRecords)
+
+	// kafkajs commits what it consumed: every partition up to its end.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	committed, err := kadm.NewClient(cl).FetchOffsets(ctx, "kafkajs-group-group")
+	if err != nil || committed.Error() != nil {
+		t.Fatal(err, committed.Error())
+	}
+	for p := range int32(partitions) {
+		o, ok := committed.Lookup("kafkajs-group", p)
+		if !ok || o.At != numRecords/partitions {
+			t.Errorf("partition %d: committed %+v, want offset %d", p, o, numRecords/partitions)
+		}
+	}
 }
