@@ -1,12 +1,12 @@
 # make test: everything CI runs (.ci/run calls it and nothing else); first
 # installs the external Kafka clients the compat/ suite runs (make deps).
 # make fuzz: each fuzz target for FUZZTIME (default 1m).
-# make bench: machine limits, then the in-process benchmarks (docs/BENCHMARKS.md).
+# make bench: machine limits, then Samsa beside kfake (docs/BENCHMARKS.md).
 
 GO ?= go
 FUZZTIME ?= 1m
 
-.PHONY: test deps vet unit race fuzz bench limits
+.PHONY: test deps vet unit race fuzz bench bench-inprocess limits
 
 test: deps vet unit race
 
@@ -34,8 +34,14 @@ fuzz:
 	done
 
 # The machine's limits first (installs fio and iperf3 if missing), then the
-# in-process benchmarks; docs/BENCHMARKS.md records a run.
-bench: limits
+# same workloads alternately against Samsa (a `samsa server` process) and
+# kfake; rewrites the broker section of docs/BENCHMARKS.md and
+# docs/bench-latency.svg (about 10 minutes; not part of make test).
+bench:
+	$(GO) run ./bench
+
+# The in-process log and record benchmarks (the page's in-process section).
+bench-inprocess: limits
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/log/ ./internal/record/
 
 limits:

@@ -40,6 +40,10 @@ var allowed = map[string][]string{
 	"internal/cli": {},
 	// The embeddable broker for tests (ARCHITECTURE: "Public Go packages").
 	"samsatest": {"internal/broker"},
+	// make bench's harness and its kfake server: Kafka clients, like the
+	// command line whose perf functions they drive (samsa itself runs as a
+	// separate process).
+	"bench": {"internal/cli"},
 }
 
 // anything marks packages that may import every internal package.
