@@ -33,6 +33,7 @@ type shard struct {
 	state   *group.Shard
 	next    group.Handle
 	pending map[group.Handle]operation
+	commits committer
 }
 
 // loadRetry is how long a shard waits before loading again after a failure.
@@ -48,6 +49,8 @@ func newShard(c *Coordinator, p int32) *shard {
 // run loads the shard, then serves operations, deadlines and cleanups until
 // the coordinator stops.
 func (s *shard) run() {
+	s.commits.start()
+	defer s.commits.stop()
 	defer s.shutdown()
 	if !s.loadUntilDone() {
 		return
@@ -64,6 +67,8 @@ func (s *shard) run() {
 		case op := <-s.ops:
 			h := s.park(op)
 			s.apply(op.fn(s.state, s.c.cfg.Now(), h))
+		case res := <-s.commits.results:
+			s.committed(res)
 		case <-timer.C:
 			s.apply(s.state.Tick(s.c.cfg.Now()))
 		case <-cleanup.C:
@@ -173,21 +178,52 @@ func (s *shard) apply(fx group.Effects) {
 	for _, t := range fx.Transitions {
 		s.c.log.Debug("group state", "group", t.Group, "from", t.From, "to", t.To, "generation", t.Generation)
 	}
-	if len(fx.Records) > 0 {
-		if err := s.append(fx.Records); err != nil {
-			s.c.log.Warn("group coordinator append failed; reloading", "partition", s.p, "err", err)
-			for _, r := range fx.Responses {
-				s.fail(r.Handle, kerr.NotCoordinator.Code)
-			}
-			s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
-			s.loadUntilDone()
-			return
-		}
+	if len(fx.Records) == 0 {
+		s.afterCommit(fx.Responses)
+		return
 	}
-	s.deliver(fx.Responses)
+	next, err := s.append(fx.Records)
+	if err != nil {
+		s.reload(err, fx.Responses)
+		return
+	}
+	s.commits.wait(s.part, next, fx.Responses)
 }
 
-func (s *shard) append(recs []group.Record) error {
+// afterCommit delivers responses now if nothing appended is waiting for
+// its commit, else with the last append's.
+func (s *shard) afterCommit(rs []group.Response) {
+	if !s.commits.attach(rs) {
+		s.deliver(rs)
+	}
+}
+
+// committed delivers the responses whose records a commit covered; a
+// failed commit reloads the shard.
+func (s *shard) committed(res commitResult) {
+	rs, ok, err := s.commits.done(res)
+	if !ok {
+		return
+	}
+	if err != nil {
+		s.reload(err, rs)
+		return
+	}
+	s.deliver(rs)
+}
+
+// reload answers NOT_COORDINATOR to the failed responses and to every
+// append still waiting, unloads, and rebuilds the state by replay.
+func (s *shard) reload(err error, failed []group.Response) {
+	s.c.log.Warn("group coordinator append failed; reloading", "partition", s.p, "err", err)
+	for _, r := range append(failed, s.commits.abandon()...) {
+		s.fail(r.Handle, kerr.NotCoordinator.Code)
+	}
+	s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
+	s.loadUntilDone()
+}
+
+func (s *shard) append(recs []group.Record) (int64, error) {
 	now := s.c.cfg.Now().UnixMilli()
 	rs := make([]record.Record, len(recs))
 	for i, r := range recs {
@@ -197,13 +233,9 @@ func (s *shard) append(recs []group.Record) error {
 		BaseTimestamp: now, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, LastOffsetDelta: -1,
 	}, rs)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	next, err := s.part.Append(batch)
-	if err != nil {
-		return err
-	}
-	return s.part.Commit(next)
+	return s.part.Append(batch)
 }
 
 func (s *shard) deliver(rs []group.Response) {
@@ -225,6 +257,9 @@ func (s *shard) fail(h group.Handle, code int16) {
 // shutdown answers whatever is still waiting.
 func (s *shard) shutdown() {
 	defer close(s.done)
+	for _, r := range s.commits.abandon() {
+		s.fail(r.Handle, kerr.NotCoordinator.Code)
+	}
 	if s.state != nil {
 		s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
 	}

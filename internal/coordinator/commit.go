@@ -1,0 +1,135 @@
+package coordinator
+
+import (
+	"sync"
+
+	"github.com/samsa-io/samsa/internal/coordinator/group"
+)
+
+// committer waits for a shard's appends to commit off the shard's
+// goroutine, so the shard keeps taking operations while the log syncs;
+// one Commit covers every append before it (the log's group commit).
+// Responses are held in append order and delivered once their records,
+// and every record appended before them, are committed.
+type committer struct {
+	results  chan commitResult
+	signal   chan struct{}
+	quit     chan struct{}
+	finished chan struct{}
+
+	mu     sync.Mutex
+	target commitReq // the latest append to wait for
+	has    bool
+
+	// Owned by the shard's goroutine.
+	epoch   uint64
+	waiting []waitingAppend
+}
+
+type commitReq struct {
+	epoch uint64
+	part  Partition
+	next  int64
+}
+
+type commitResult struct {
+	epoch uint64
+	next  int64
+	err   error
+}
+
+// waitingAppend is an append's responses, held until next is committed.
+type waitingAppend struct {
+	next      int64
+	responses []group.Response
+}
+
+func (c *committer) start() {
+	c.results = make(chan commitResult)
+	c.signal = make(chan struct{}, 1)
+	c.quit = make(chan struct{})
+	c.finished = make(chan struct{})
+	go c.loop()
+}
+
+func (c *committer) stop() {
+	close(c.quit)
+	<-c.finished
+}
+
+func (c *committer) loop() {
+	defer close(c.finished)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-c.signal:
+		}
+		c.mu.Lock()
+		req, has := c.target, c.has
+		c.has = false
+		c.mu.Unlock()
+		if !has {
+			continue
+		}
+		err := req.part.Commit(req.next)
+		select {
+		case c.results <- commitResult{epoch: req.epoch, next: req.next, err: err}:
+		case <-c.quit:
+			return
+		}
+	}
+}
+
+// wait holds rs until part has committed up to next.
+func (c *committer) wait(part Partition, next int64, rs []group.Response) {
+	c.waiting = append(c.waiting, waitingAppend{next: next, responses: rs})
+	c.mu.Lock()
+	c.target, c.has = commitReq{epoch: c.epoch, part: part, next: next}, true
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// attach adds rs to the last waiting append; false if none is waiting.
+func (c *committer) attach(rs []group.Response) bool {
+	if len(c.waiting) == 0 {
+		return false
+	}
+	last := &c.waiting[len(c.waiting)-1]
+	last.responses = append(last.responses, rs...)
+	return true
+}
+
+// done takes a commit's result: the responses it releases (or, with an
+// error, those it failed), and false for a result from before a reload.
+func (c *committer) done(res commitResult) ([]group.Response, bool, error) {
+	if res.epoch != c.epoch {
+		return nil, false, nil
+	}
+	var rs []group.Response
+	n := 0
+	for n < len(c.waiting) && c.waiting[n].next <= res.next {
+		rs = append(rs, c.waiting[n].responses...)
+		n++
+	}
+	c.waiting = c.waiting[n:]
+	return rs, true, res.err
+}
+
+// abandon forgets every waiting append and returns their responses;
+// results of commits already asked for are ignored from now on.
+func (c *committer) abandon() []group.Response {
+	var rs []group.Response
+	for _, w := range c.waiting {
+		rs = append(rs, w.responses...)
+	}
+	c.waiting = nil
+	c.epoch++
+	c.mu.Lock()
+	c.has = false
+	c.mu.Unlock()
+	return rs
+}
