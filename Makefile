@@ -5,6 +5,7 @@
 
 GO ?= go
 FUZZTIME ?= 1m
+BENCHFLAGS ?=
 
 .PHONY: test deps vet unit race fuzz bench bench-inprocess limits
 
@@ -37,8 +38,9 @@ fuzz:
 # same workloads alternately against Samsa (a `samsa server` process) and
 # kfake; rewrites the broker section of docs/BENCHMARKS.md and
 # docs/bench-latency.svg (about 10 minutes; not part of make test).
+# BENCHFLAGS passes flags to the harness (go run ./bench -h).
 bench:
-	$(GO) run ./bench
+	$(GO) run ./bench $(BENCHFLAGS)
 
 # The in-process log and record benchmarks (the page's in-process section).
 bench-inprocess: limits

@@ -13,6 +13,7 @@
 //
 //	go run ./bench                    # everything, from the repository root
 //	go run ./bench -rounds 1 -produce 3s -e2e 2s -limits=false   # a quick try
+//	go run ./bench -head                  # samsa as last committed, not the working tree
 //	go run ./bench -render results.json   # rewrite the page from saved results
 //	go run ./bench -rounds 1 -limits=false -profile /tmp/prof -doc /tmp/x.md -svg /tmp/x.svg
 //	                                      # perf(1) profiles of Samsa's runs
@@ -62,6 +63,7 @@ func run() error {
 		doc        = flag.String("doc", "docs/BENCHMARKS.md", "page whose generated section is rewritten")
 		svgPath    = flag.String("svg", "docs/bench-latency.svg", "latency chart to write (the page links it by base name)")
 		render     = flag.String("render", "", "only rewrite the page and chart from these saved results")
+		fromHead   = flag.Bool("head", false, "build samsa from the last commit (git archive HEAD) instead of the working tree")
 		profileDir = flag.String("profile", "", "record a perf(1) profile of Samsa during each produce and consume run into this directory (perturbs the numbers: not for the page)")
 	)
 	flag.IntVar(&p.Rounds, "rounds", 3, "rounds; each runs every workload on Samsa, then on kfake")
@@ -114,7 +116,14 @@ func run() error {
 		}
 	}
 	e := &env{plan: p, dataRoot: ".", tmp: tmp, profileDir: *profileDir}
-	if e.bins, err = build(tmp); err != nil {
+	src := "."
+	if *fromHead {
+		if src, err = exportHead(tmp); err != nil {
+			return err
+		}
+		r.Commit = strings.TrimSuffix(r.Commit, dirtyMark)
+	}
+	if e.bins, err = build(tmp, src); err != nil {
 		return err
 	}
 	saved := filepath.Join(tmp, "results.json")
@@ -181,18 +190,38 @@ func save(r *results, path string) error {
 	return os.WriteFile(path, raw, 0o644)
 }
 
-// build compiles samsa and the kfake server into dir.
-func build(dir string) (map[string]string, error) {
+// build compiles samsa from the module in src and the kfake server into
+// dir.
+func build(dir, src string) (map[string]string, error) {
 	bins := map[string]string{samsa: filepath.Join(dir, "samsa"), kfake: filepath.Join(dir, "kfake")}
 	for name, pkg := range map[string]string{samsa: "./cmd/samsa", kfake: "./bench/cmd/kfake"} {
 		cmd := exec.Command("go", "build", "-o", bins[name], pkg)
+		if name == samsa {
+			cmd.Dir = src
+		}
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("building %s: %w", pkg, err)
+			return nil, fmt.Errorf("building %s in %s: %w", pkg, src, err)
 		}
 	}
 	return bins, nil
 }
+
+// exportHead writes the last commit's tree under dir and returns where.
+func exportHead(dir string) (string, error) {
+	src := filepath.Join(dir, "head")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("sh", "-c", `git archive HEAD | tar -x -C "$0"`, src)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git archive HEAD: %w", err)
+	}
+	return src, nil
+}
+
+const dirtyMark = " (with uncommitted changes)"
 
 // commit is the checked-out commit, marked when the tree has changes.
 func commit() string {
@@ -202,7 +231,7 @@ func commit() string {
 	}
 	c := strings.TrimSpace(string(out))
 	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		c += " (with uncommitted changes)"
+		c += dirtyMark
 	}
 	return c
 }
