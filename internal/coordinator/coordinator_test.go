@@ -41,7 +41,8 @@ type memPartition struct {
 	mu      sync.Mutex
 	batches [][]byte
 	next    int64
-	fail    int // appends left to fail
+	fail    int           // appends left to fail
+	gate    chan struct{} // when set, Commit waits for it
 }
 
 func (m *memPartition) Append(batch []byte) (int64, error) {
@@ -58,7 +59,15 @@ func (m *memPartition) Append(batch []byte) (int64, error) {
 	return m.next, nil
 }
 
-func (m *memPartition) Commit(int64) error { return nil }
+func (m *memPartition) Commit(int64) error {
+	m.mu.Lock()
+	gate := m.gate
+	m.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return nil
+}
 
 func (m *memPartition) Read(offset int64, _ int) ([]byte, int64, error) {
 	m.mu.Lock()
@@ -220,5 +229,33 @@ func TestCloseAnswersParkedJoin(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("close left a join unanswered")
+	}
+}
+
+func TestResponsesWaitForTheCommit(t *testing.T) {
+	f := newFixture(t, 1)
+	c := f.start(t)
+	gate := make(chan struct{})
+	f.parts[0].mu.Lock()
+	f.parts[0].gate = gate
+	f.parts[0].mu.Unlock()
+	committed := make(chan int16, 1)
+	go func() { committed <- commit(t, c, "g", 4) }()
+	read := make(chan int64, 1)
+	time.Sleep(50 * time.Millisecond)
+	go func() { read <- fetched(t, c, "g") }()
+	select {
+	case <-committed:
+		t.Fatal("a commit was answered before its records were committed")
+	case <-read:
+		t.Fatal("a read was answered before the records appended before it were committed")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(gate)
+	if code := <-committed; code != 0 {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	if got := <-read; got != 4 {
+		t.Fatalf("read %d, want 4", got)
 	}
 }
