@@ -140,6 +140,9 @@ func TestGroupConsumersShareAndTakeOver(t *testing.T) {
 		}
 		return true
 	})
+	if d, err := adm.DescribeGroups(ctx, "g"); err != nil || d["g"].Members[0].ClientHost != "/127.0.0.1" || d["g"].Protocol != "cooperative-sticky" {
+		t.Errorf("DescribeGroups: %+v, %v; want client host /127.0.0.1 as Kafka shows it", d["g"], err)
+	}
 	waitFor(t, ctx, "the first 600 records", func() bool { d, _ := tl.counts(); return d == 600 })
 
 	members[0].close()

@@ -153,6 +153,7 @@ func (c *Coordinator) ensureTopic(ctx context.Context) error {
 		if wait == nil {
 			wait = make(chan struct{})
 			c.mu.creating = wait
+			c.wg.Add(1)
 			go c.create(wait)
 		}
 		c.mu.Unlock()
@@ -169,8 +170,16 @@ func (c *Coordinator) ensureTopic(ctx context.Context) error {
 }
 
 func (c *Coordinator) create(done chan struct{}) {
+	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	if err := c.cfg.CreateTopic(ctx); err != nil {
 		c.log.Warn("creating "+Topic, "err", err)
 	} else {
