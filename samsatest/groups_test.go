@@ -298,3 +298,52 @@ func TestGroupStaticMemberKeepsPartitions(t *testing.T) {
 		t.Errorf("the other member saw %d assignment changes during the static restart", revokedB-revokedBefore)
 	}
 }
+
+// TestGroupSessionExpiryHandsOverPartitions: a member that vanishes
+// without leaving (a static member closing, as a crashed one would) is
+// removed when its session times out, and the survivor takes its
+// partitions and reads what it left uncommitted.
+func TestGroupSessionExpiryHandsOverPartitions(t *testing.T) {
+	props := map[string]string{"group.min.session.timeout.ms": "500"}
+	for k, v := range groupProps {
+		props[k] = v
+	}
+	node := samsatest.Start(t, samsatest.WithProps(props))
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 4, 1, nil, "se"); err != nil {
+		t.Fatal(err)
+	}
+	tl := &tally{seen: map[string]int{}}
+	session := kgo.SessionTimeout(1500 * time.Millisecond)
+	gone := startMember(t, node.Addr(), "seg", "se", tl, session, kgo.InstanceID("gone"))
+	stay := startMember(t, node.Addr(), "seg", "se", tl, session)
+	defer stay.close()
+	waitFor(t, ctx, "two members", func() bool {
+		d, err := adm.DescribeGroups(ctx, "seg")
+		return err == nil && d["seg"].State == "Stable" && len(d["seg"].Members) == 2
+	})
+	produceN(t, ctx, admCl, "se", 0, 100)
+	waitFor(t, ctx, "100 records", func() bool { d, _ := tl.counts(); return d == 100 })
+	gone.close()
+	start := time.Now()
+	produceN(t, ctx, admCl, "se", 100, 100)
+	waitFor(t, ctx, "the vanished member's partitions taken over", func() bool {
+		d, err := adm.DescribeGroups(ctx, "seg")
+		if err != nil || d["seg"].State != "Stable" || len(d["seg"].Members) != 1 {
+			return false
+		}
+		ca, _ := d["seg"].Members[0].Assigned.AsConsumer()
+		return ca != nil && len(ca.Topics) == 1 && len(ca.Topics[0].Partitions) == 4
+	})
+	waitFor(t, ctx, "all 200 records", func() bool { d, _ := tl.counts(); return d == 200 })
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("the member was removed after %v, before its 1.5 s session timed out", took)
+	}
+}
