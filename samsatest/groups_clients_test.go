@@ -150,6 +150,12 @@ func TestGroupAdmin(t *testing.T) {
 	if resp, err := adm.CommitOffsets(ctx, "simple", offs); err != nil || resp.Error() != nil {
 		t.Fatal(err, resp.Error())
 	}
+	// A topic that does not exist is refused, as in Kafka.
+	noTopic := kadm.Offsets{}
+	noTopic.Add(kadm.Offset{Topic: "absent", Partition: 0, At: 1, LeaderEpoch: -1})
+	if resp, err := adm.CommitOffsets(ctx, "simple", noTopic); err != nil || !errors.Is(resp.Error(), kerr.UnknownTopicOrPartition) {
+		t.Errorf("commit to a missing topic: %v %v, want UNKNOWN_TOPIC_OR_PARTITION", err, resp.Error())
+	}
 	listed, err := adm.ListGroups(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,8 @@ package api
 // Group members commit with their generation; a simple consumer commits
 // with generation -1. v7 adds group.instance.id (KIP-345), v9 answers an
 // unknown group with GROUP_ID_NOT_FOUND, and v10 names topics by id
-// (KIP-516): an unknown id is UNKNOWN_TOPIC_ID for its partitions.
+// (KIP-516). As in Kafka, a topic that does not exist is
+// UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID by id) for its partitions.
 
 import (
 	"context"
@@ -21,25 +22,32 @@ func handleOffsetCommit(_ context.Context, h *Handler, _ *Client, req kmsg.Reque
 		r.InstanceID = nil
 	}
 	var unknown []kmsg.OffsetCommitResponseTopic
-	if r.Version >= 10 {
-		im := h.image()
-		known := r.Topics[:0]
-		for _, t := range r.Topics {
-			if mt := im.TopicByID(t.TopicID); mt != nil {
-				t.Topic = mt.Name
-				known = append(known, t)
-				continue
-			}
-			rt := kmsg.NewOffsetCommitResponseTopic()
-			rt.TopicID = t.TopicID
-			for _, p := range t.Partitions {
-				rp := kmsg.NewOffsetCommitResponseTopicPartition()
-				rp.Partition, rp.ErrorCode = p.Partition, kerr.UnknownTopicID.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			unknown = append(unknown, rt)
+	im := h.image()
+	known := r.Topics[:0]
+	for _, t := range r.Topics {
+		mt, code := im.Topic(t.Topic), kerr.UnknownTopicOrPartition.Code
+		if r.Version >= 10 {
+			mt, code = im.TopicByID(t.TopicID), kerr.UnknownTopicID.Code
 		}
-		r.Topics = known
+		if mt != nil {
+			t.Topic = mt.Name
+			known = append(known, t)
+			continue
+		}
+		rt := kmsg.NewOffsetCommitResponseTopic()
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetCommitResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		unknown = append(unknown, rt)
+	}
+	r.Topics = known
+	if len(known) == 0 { // as in Kafka, nothing reaches the coordinator
+		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		resp.Topics = unknown
+		return now(resp)
 	}
 	return waitFor(func(ctx context.Context) kmsg.Response {
 		var resp *kmsg.OffsetCommitResponse
