@@ -106,6 +106,9 @@ func (c *Coordinator) Start() {
 
 // Close stops every shard; parked requests get NOT_COORDINATOR.
 func (c *Coordinator) Close() {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	if c.mu.closed {
 		c.mu.Unlock()
