@@ -347,3 +347,56 @@ func TestGroupSessionExpiryHandsOverPartitions(t *testing.T) {
 		t.Errorf("the member was removed after %v, before its 1.5 s session timed out", took)
 	}
 }
+
+// TestGroupChurn: four consumers on twelve partitions while records keep
+// coming; each consumer in turn is closed and replaced. Every record is
+// processed at least once; duplicates (records processed again after a
+// rebalance moved their partition before a commit) are counted.
+func TestGroupChurn(t *testing.T) {
+	node := samsatest.Start(t, samsatest.WithProps(groupProps))
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, 12, 1, nil, "churn"); err != nil {
+		t.Fatal(err)
+	}
+	tl := &tally{seen: map[string]int{}}
+	members := make([]*groupMember, 4)
+	for i := range members {
+		members[i] = startMember(t, node.Addr(), "cg", "churn", tl)
+	}
+	produced := make(chan int)
+	go func() {
+		n := 0
+		for ctx.Err() == nil && n < 4000 {
+			for i := n; i < n+100; i++ {
+				admCl.Produce(ctx, &kgo.Record{Topic: "churn", Value: []byte(fmt.Sprint(i))}, nil)
+			}
+			if err := admCl.Flush(ctx); err != nil {
+				t.Error(err)
+				break
+			}
+			n += 100
+			time.Sleep(20 * time.Millisecond)
+		}
+		produced <- n
+	}()
+	for i := range members {
+		time.Sleep(400 * time.Millisecond)
+		members[i].close()
+		members[i] = startMember(t, node.Addr(), "cg", "churn", tl)
+	}
+	n := <-produced
+	waitFor(t, ctx, fmt.Sprintf("all %d records", n), func() bool { d, _ := tl.counts(); return d == n })
+	for _, m := range members {
+		m.close()
+	}
+	_, total := tl.counts()
+	t.Logf("%d records, %d processed: %d duplicates over 4 replacements", n, total, total-n)
+	checkCommittedToEnd(t, ctx, adm, "cg", "churn")
+}
