@@ -208,6 +208,9 @@ func (c *fetchCall) longPoll(ctx context.Context, results []fetchResult, deadlin
 			defer res.p.Watch(notify)()
 		}
 	}
+	// Read once more now that the watchers are in place: a high watermark
+	// that moved between the first read and the registration woke no one.
+	notify()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
