@@ -13,6 +13,7 @@ import (
 	cliconfig "github.com/samsa-io/samsa/internal/cli/config"
 	"github.com/samsa-io/samsa/internal/cli/consume"
 	"github.com/samsa-io/samsa/internal/cli/kit"
+	"github.com/samsa-io/samsa/internal/cli/perf"
 	"github.com/samsa-io/samsa/internal/cli/produce"
 	"github.com/samsa-io/samsa/internal/cli/topic"
 )
@@ -31,6 +32,7 @@ func main() {
 	root.AddCommand(consume.Command())
 	root.AddCommand(cliconfig.Command())
 	root.AddCommand(cluster.Command())
+	root.AddCommand(perf.Command())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "samsa:", err)
 		os.Exit(1)

@@ -26,9 +26,9 @@ func (p *racyPartition) Read(offset int64, maxBytes int, minOne bool) ([]byte, i
 	return make([]byte, 100), 1, 1, 0, nil
 }
 
-func (p *racyPartition) Watch(func()) func() { return func() {} }
+func (p *racyPartition) Watch(func()) func()    { return func() {} }
 func (p *racyPartition) CheckEpoch(int32) error { return nil }
-func (p *racyPartition) HighWatermark() int64  { return 1 }
+func (p *racyPartition) HighWatermark() int64   { return 1 }
 
 func TestLongPollReadsAgainAfterWatching(t *testing.T) {
 	id := metadata.NewUUID()
