@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -64,7 +65,18 @@ func loadProps(file string, overrides []string) (map[string]string, error) {
 	return props, nil
 }
 
+// gcPercent is the broker's default GOGC. Its heap is mostly request and
+// response buffers that live for one request, so collecting at every 100%
+// growth spends CPU for little memory: producing 1 KiB records, GOGC=100
+// cost 2.7-2.8 ms of broker CPU per MB and GOGC=400 1.65-1.96 (measured
+// with samsa perf produce against samsa server on this 2-core machine).
+// A GOGC in the environment wins.
+const gcPercent = 400
+
 func runServer(props map[string]string) error {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg, err := broker.FromProperties(props)
 	if err != nil {
