@@ -119,9 +119,7 @@ func Consume(ctx context.Context, o ConsumeOptions) (ConsumeResult, error) {
 	defer cl.Close()
 	var c counter
 	start := time.Now()
-	stop := make(chan struct{})
-	defer close(stop)
-	go progress(o.Progress, start, stop, c.progressLine)
+	defer startProgress(o.Progress, start, c.progressLine)()
 	end := time.Time{}
 	if o.Duration > 0 {
 		end = start.Add(o.Duration)

@@ -180,8 +180,7 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	go func() { loopErr <- c.loop(cctx) }()
 
 	start := time.Now()
-	stop := make(chan struct{})
-	go progress(o.Progress, start, stop, func(elapsed time.Duration) string {
+	stopProgress := startProgress(o.Progress, start, func(elapsed time.Duration) string {
 		n, _, mean, mx := c.win.take()
 		return fmt.Sprintf("%s  |  %d consumed  %.0f records/s  e2e mean %s, max %s",
 			p.progressLine(elapsed), c.consumed.Load(), float64(n), fmtMS(mean), fmtMS(mx))
@@ -189,7 +188,7 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	produceStamped(ctx, p, o, c.run, start)
 	p.finish()
 	waitErr := c.waitFor(ctx, p.acked.Load(), loopErr)
-	close(stop)
+	stopProgress()
 	cancel()
 
 	pr := p.result(start)

@@ -277,19 +277,30 @@ func rate(records, bytes int64, secs float64) (float64, float64) {
 
 // progress prints a line to w every second until stop is closed; line
 // returns the line for the elapsed time.
-func progress(w io.Writer, start time.Time, stop <-chan struct{}, line func(elapsed time.Duration) string) {
+// startProgress writes line to w every second until the returned stop is
+// called; stop returns once the writer goroutine is done, so w may be read
+// right after.
+func startProgress(w io.Writer, start time.Time, line func(elapsed time.Duration) string) (stop func()) {
 	if w == nil {
-		return
+		return func() {}
 	}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case now := <-t.C:
-			fmt.Fprintln(w, line(now.Sub(start)))
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-t.C:
+				fmt.Fprintln(w, line(now.Sub(start)))
+			}
 		}
+	}()
+	return func() {
+		close(quit)
+		<-done
 	}
 }
 

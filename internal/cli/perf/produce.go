@@ -209,8 +209,7 @@ func Produce(ctx context.Context, o ProduceOptions) (ProduceResult, error) {
 	}
 	value, keys := filler(o.RecordSize), keysOf(o.Keys)
 	start := time.Now()
-	stop := make(chan struct{})
-	go progress(o.Progress, start, stop, p.progressLine)
+	stopProgress := startProgress(o.Progress, start, p.progressLine)
 	sch := schedule{start: start, rate: o.Throughput}
 	unlock := sch.lock()
 	for i := int64(0); o.NumRecords == 0 || i < o.NumRecords; i++ {
@@ -226,7 +225,7 @@ func Produce(ctx context.Context, o ProduceOptions) (ProduceResult, error) {
 	}
 	unlock()
 	p.finish()
-	close(stop)
+	stopProgress()
 	return p.result(start), nil
 }
 
