@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/samsa-io/samsa/internal/cli/kit"
 )
@@ -33,33 +35,28 @@ func infoCommand() *cobra.Command {
 		Short:   "Show the cluster id, the controller, the brokers with their addresses and racks, and the topic count",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			md, err := adm.Metadata(ctx)
-			if err != nil {
-				return err
-			}
-			out := info{ClusterID: md.Cluster, Controller: md.Controller, Brokers: []broker{}}
-			for _, b := range md.Brokers {
-				out.Brokers = append(out.Brokers, broker{ID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
-			}
-			sort.Slice(out.Brokers, func(i, j int) bool { return out.Brokers[i].ID < out.Brokers[j].ID })
-			for _, t := range md.Topics {
-				if t.IsInternal {
-					out.InternalTopics++
-				} else {
-					out.Topics++
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				md, err := adm.Metadata(ctx)
+				if err != nil {
+					return err
 				}
-			}
-			if format == kit.JSON {
-				return kit.WriteJSON(cmd.OutOrStdout(), out)
-			}
-			return printInfo(cmd, out)
+				out := info{ClusterID: md.Cluster, Controller: md.Controller, Brokers: []broker{}}
+				for _, b := range md.Brokers {
+					out.Brokers = append(out.Brokers, broker{ID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
+				}
+				sort.Slice(out.Brokers, func(i, j int) bool { return out.Brokers[i].ID < out.Brokers[j].ID })
+				for _, t := range md.Topics {
+					if t.IsInternal {
+						out.InternalTopics++
+					} else {
+						out.Topics++
+					}
+				}
+				if format == kit.JSON {
+					return kit.WriteJSON(cmd.OutOrStdout(), out)
+				}
+				return printInfo(cmd, out)
+			})
 		},
 	}
 	kit.AddFormatFlag(cmd, &format)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -33,37 +34,33 @@ func describeCommand() *cobra.Command {
 			if err := tgt.check(cmd); err != nil {
 				return err
 			}
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			if err := tgt.brokerExists(ctx, adm); err != nil {
-				return err
-			}
-			var rcs kadm.ResourceConfigs
-			if tgt.topic != "" {
-				rcs, err = adm.DescribeTopicConfigs(ctx, tgt.topic)
-			} else {
-				rcs, err = adm.DescribeBrokerConfigs(ctx, tgt.brokers()...)
-			}
-			if err != nil {
-				return describeError(&tgt, err, "")
-			}
-			rc, err := rcs.On(tgt.name(), nil)
-			if err == nil && rc.Err != nil {
-				err = describeError(&tgt, rc.Err, rc.ErrMessage)
-			}
-			if err != nil {
-				return err
-			}
-			out := described{Type: tgt.kind(), Name: tgt.name(), Configs: kit.ConfigEntries(rc.Configs)}
-			if format == kit.JSON {
-				return kit.WriteJSON(cmd.OutOrStdout(), out)
-			}
-			return kit.PrintConfigs(cmd.OutOrStdout(), out.Configs)
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				if err := tgt.brokerExists(ctx, adm); err != nil {
+					return err
+				}
+				var rcs kadm.ResourceConfigs
+				var err error
+				if tgt.topic != "" {
+					rcs, err = adm.DescribeTopicConfigs(ctx, tgt.topic)
+				} else {
+					rcs, err = adm.DescribeBrokerConfigs(ctx, tgt.brokers()...)
+				}
+				if err != nil {
+					return describeError(&tgt, err, "")
+				}
+				rc, err := rcs.On(tgt.name(), nil)
+				if err == nil && rc.Err != nil {
+					err = describeError(&tgt, rc.Err, rc.ErrMessage)
+				}
+				if err != nil {
+					return err
+				}
+				out := described{Type: tgt.kind(), Name: tgt.name(), Configs: kit.ConfigEntries(rc.Configs)}
+				if format == kit.JSON {
+					return kit.WriteJSON(cmd.OutOrStdout(), out)
+				}
+				return kit.PrintConfigs(cmd.OutOrStdout(), out.Configs)
+			})
 		},
 	}
 	tgt.addFlags(cmd)

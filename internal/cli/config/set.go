@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 
@@ -33,39 +34,34 @@ source (a broker default, the static file, Kafka's default).`,
 			if err != nil {
 				return err
 			}
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			if err := tgt.brokerExists(ctx, adm); err != nil {
-				return err
-			}
-			var resps kadm.AlterConfigsResponses
-			switch {
-			case tgt.topic != "" && dryRun:
-				resps, err = adm.ValidateAlterTopicConfigs(ctx, alters, tgt.topic)
-			case tgt.topic != "":
-				resps, err = adm.AlterTopicConfigs(ctx, alters, tgt.topic)
-			case dryRun:
-				resps, err = adm.ValidateAlterBrokerConfigs(ctx, alters, tgt.brokers()...)
-			default:
-				resps, err = adm.AlterBrokerConfigs(ctx, alters, tgt.brokers()...)
-			}
-			if err != nil {
-				return err
-			}
-			var rs []kit.Result
-			for _, r := range resps {
-				name := r.Name
-				if name == "" {
-					name = "(default)"
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				if err := tgt.brokerExists(ctx, adm); err != nil {
+					return err
 				}
-				rs = append(rs, kit.NewResult(name, r.Err, r.ErrMessage))
-			}
-			return kit.PrintResults(cmd, format, tgt.kind(), rs)
+				var resps kadm.AlterConfigsResponses
+				switch {
+				case tgt.topic != "" && dryRun:
+					resps, err = adm.ValidateAlterTopicConfigs(ctx, alters, tgt.topic)
+				case tgt.topic != "":
+					resps, err = adm.AlterTopicConfigs(ctx, alters, tgt.topic)
+				case dryRun:
+					resps, err = adm.ValidateAlterBrokerConfigs(ctx, alters, tgt.brokers()...)
+				default:
+					resps, err = adm.AlterBrokerConfigs(ctx, alters, tgt.brokers()...)
+				}
+				if err != nil {
+					return err
+				}
+				var rs []kit.Result
+				for _, r := range resps {
+					name := r.Name
+					if name == "" {
+						name = "(default)"
+					}
+					rs = append(rs, kit.NewResult(name, r.Err, r.ErrMessage))
+				}
+				return kit.PrintResults(cmd, format, tgt.kind(), rs)
+			})
 		},
 	}
 	tgt.addFlags(cmd)

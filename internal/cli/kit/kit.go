@@ -96,6 +96,19 @@ func Admin(cmd *cobra.Command) (*kadm.Client, error) {
 	return kadm.NewClient(cl), nil
 }
 
+// WithAdmin runs fn with an admin client and the command's context bounded
+// by RequestTimeout, and closes both after.
+func WithAdmin(cmd *cobra.Command, fn func(ctx context.Context, adm *kadm.Client) error) error {
+	adm, err := Admin(cmd)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	ctx, cancel := Timeout(cmd)
+	defer cancel()
+	return fn(ctx, adm)
+}
+
 // Timeout is the command's context bounded by RequestTimeout.
 func Timeout(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(cmd.Context(), RequestTimeout)

@@ -1,9 +1,11 @@
 package topic
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/samsa-io/samsa/internal/cli/kit"
 )
@@ -27,22 +29,17 @@ from now on.`,
 			if num <= 0 {
 				return errors.New("--num: give how many partitions to add, at least 1")
 			}
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			resps, err := adm.CreatePartitions(ctx, num, topics...)
-			if err != nil {
-				return err
-			}
-			var rs []kit.Result
-			for _, r := range resps {
-				rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
-			}
-			return kit.PrintResults(cmd, format, "topic", rs)
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				resps, err := adm.CreatePartitions(ctx, num, topics...)
+				if err != nil {
+					return err
+				}
+				var rs []kit.Result
+				for _, r := range resps {
+					rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
+				}
+				return kit.PrintResults(cmd, format, "topic", rs)
+			})
 		},
 	}
 	cmd.Flags().IntVarP(&num, "num", "n", 0, "partitions to add to each topic (required)")

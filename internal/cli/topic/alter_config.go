@@ -1,7 +1,9 @@
 package topic
 
 import (
+	"context"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/samsa-io/samsa/internal/cli/kit"
 )
@@ -27,26 +29,21 @@ source shows as DEFAULT_CONFIG or a broker source in ` + "`samsa topic describe`
 			if err != nil {
 				return err
 			}
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			alter := adm.AlterTopicConfigs
-			if dryRun {
-				alter = adm.ValidateAlterTopicConfigs
-			}
-			resps, err := alter(ctx, alters, topics...)
-			if err != nil {
-				return err
-			}
-			var rs []kit.Result
-			for _, r := range resps {
-				rs = append(rs, kit.NewResult(r.Name, r.Err, r.ErrMessage))
-			}
-			return kit.PrintResults(cmd, format, "topic", rs)
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				alter := adm.AlterTopicConfigs
+				if dryRun {
+					alter = adm.ValidateAlterTopicConfigs
+				}
+				resps, err := alter(ctx, alters, topics...)
+				if err != nil {
+					return err
+				}
+				var rs []kit.Result
+				for _, r := range resps {
+					rs = append(rs, kit.NewResult(r.Name, r.Err, r.ErrMessage))
+				}
+				return kit.PrintResults(cmd, format, "topic", rs)
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -1,9 +1,11 @@
 package topic
 
 import (
+	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-io/samsa/internal/cli/kit"
@@ -32,29 +34,24 @@ num.partitions and default.replication.factor; -c sets a topic config
 			if err != nil {
 				return err
 			}
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			create := adm.CreateTopics
-			if dryRun {
-				create = adm.ValidateCreateTopics
-			}
-			resps, err := create(ctx, partitions, replicas, cfg, topics...)
-			if err != nil {
-				return err
-			}
-			var rs []kit.Result
-			for _, r := range resps {
-				if ifNotExists && errors.Is(r.Err, kerr.TopicAlreadyExists) {
-					r.Err = nil
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				create := adm.CreateTopics
+				if dryRun {
+					create = adm.ValidateCreateTopics
 				}
-				rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
-			}
-			return kit.PrintResults(cmd, format, "topic", rs)
+				resps, err := create(ctx, partitions, replicas, cfg, topics...)
+				if err != nil {
+					return err
+				}
+				var rs []kit.Result
+				for _, r := range resps {
+					if ifNotExists && errors.Is(r.Err, kerr.TopicAlreadyExists) {
+						r.Err = nil
+					}
+					rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
+				}
+				return kit.PrintResults(cmd, format, "topic", rs)
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -1,7 +1,9 @@
 package topic
 
 import (
+	"context"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/samsa-io/samsa/internal/cli/kit"
 )
@@ -15,22 +17,17 @@ func deleteCommand() *cobra.Command {
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: kit.CompleteTopics,
 		RunE: func(cmd *cobra.Command, topics []string) error {
-			adm, err := kit.Admin(cmd)
-			if err != nil {
-				return err
-			}
-			defer adm.Close()
-			ctx, cancel := kit.Timeout(cmd)
-			defer cancel()
-			resps, err := adm.DeleteTopics(ctx, topics...)
-			if err != nil {
-				return err
-			}
-			var rs []kit.Result
-			for _, r := range resps {
-				rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
-			}
-			return kit.PrintResults(cmd, format, "topic", rs)
+			return kit.WithAdmin(cmd, func(ctx context.Context, adm *kadm.Client) error {
+				resps, err := adm.DeleteTopics(ctx, topics...)
+				if err != nil {
+					return err
+				}
+				var rs []kit.Result
+				for _, r := range resps {
+					rs = append(rs, kit.NewResult(r.Topic, r.Err, r.ErrMessage))
+				}
+				return kit.PrintResults(cmd, format, "topic", rs)
+			})
 		},
 	}
 	kit.AddFormatFlag(cmd, &format)
