@@ -18,12 +18,12 @@ import (
 	"github.com/samsa-io/samsa/samsatest"
 )
 
-// groupTopic starts a node, creates topic with partitions and n records,
-// and returns the node and an admin client.
-func groupTopic(t *testing.T, ctx context.Context, topic string, partitions int32, n int) (*samsatest.Node, *kadm.Client) {
+// groupNode starts a node with props, creates topic with partitions, and
+// returns the node with a client (opts added) and its admin client.
+func groupNode(t *testing.T, ctx context.Context, props map[string]string, topic string, partitions int32, opts ...kgo.Opt) (*samsatest.Node, *kgo.Client, *kadm.Client) {
 	t.Helper()
-	node := samsatest.Start(t, samsatest.WithProps(groupProps))
-	cl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
+	node := samsatest.Start(t, samsatest.WithProps(props))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(node.Addr())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +32,13 @@ func groupTopic(t *testing.T, ctx context.Context, topic string, partitions int3
 	if _, err := adm.CreateTopic(ctx, partitions, 1, nil, topic); err != nil {
 		t.Fatal(err)
 	}
+	return node, cl, adm
+}
+
+// groupTopic is groupNode with n records produced to topic.
+func groupTopic(t *testing.T, ctx context.Context, topic string, partitions int32, n int) (*samsatest.Node, *kadm.Client) {
+	t.Helper()
+	node, cl, adm := groupNode(t, ctx, groupProps, topic, partitions)
 	produceN(t, ctx, cl, topic, 0, n)
 	return node, adm
 }

@@ -9,8 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/samsa-io/samsa/samsatest"
 )
 
 // groupProps make groups quick to form in tests: a few offsets partitions
@@ -104,18 +102,9 @@ func waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
 }
 
 func TestGroupConsumersShareAndTakeOver(t *testing.T) {
-	node := samsatest.Start(t, samsatest.WithProps(groupProps))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, 6, 1, nil, "g6"); err != nil {
-		t.Fatal(err)
-	}
+	node, admCl, adm := groupNode(t, ctx, groupProps, "g6", 6)
 	produceN(t, ctx, admCl, "g6", 0, 600)
 
 	tl := &tally{seen: map[string]int{}}
@@ -175,18 +164,9 @@ func TestGroupConsumersShareAndTakeOver(t *testing.T) {
 }
 
 func TestGroupOffsetsSurviveRestart(t *testing.T) {
-	node := samsatest.Start(t, samsatest.WithProps(groupProps))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, 3, 1, nil, "rs"); err != nil {
-		t.Fatal(err)
-	}
+	node, admCl, adm := groupNode(t, ctx, groupProps, "rs", 3)
 	produceN(t, ctx, admCl, "rs", 0, 300)
 	tl := &tally{seen: map[string]int{}}
 	m := startMember(t, node.Addr(), "rg", "rs", tl)
@@ -231,18 +211,9 @@ func TestGroupOffsetsSurviveRestart(t *testing.T) {
 }
 
 func TestGroupStaticMemberKeepsPartitions(t *testing.T) {
-	node := samsatest.Start(t, samsatest.WithProps(groupProps))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, 4, 1, nil, "st"); err != nil {
-		t.Fatal(err)
-	}
+	node, admCl, adm := groupNode(t, ctx, groupProps, "st", 4)
 	var mu sync.Mutex
 	revokedB := 0
 	tl := &tally{seen: map[string]int{}}
@@ -308,18 +279,9 @@ func TestGroupSessionExpiryHandsOverPartitions(t *testing.T) {
 	for k, v := range groupProps {
 		props[k] = v
 	}
-	node := samsatest.Start(t, samsatest.WithProps(props))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, 4, 1, nil, "se"); err != nil {
-		t.Fatal(err)
-	}
+	node, admCl, adm := groupNode(t, ctx, props, "se", 4)
 	tl := &tally{seen: map[string]int{}}
 	session := kgo.SessionTimeout(1500 * time.Millisecond)
 	gone := startMember(t, node.Addr(), "seg", "se", tl, session, kgo.InstanceID("gone"))
@@ -353,18 +315,9 @@ func TestGroupSessionExpiryHandsOverPartitions(t *testing.T) {
 // processed at least once; duplicates (records processed again after a
 // rebalance moved their partition before a commit) are counted.
 func TestGroupChurn(t *testing.T) {
-	node := samsatest.Start(t, samsatest.WithProps(groupProps))
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()), kgo.ProducerLinger(5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, 12, 1, nil, "churn"); err != nil {
-		t.Fatal(err)
-	}
+	node, admCl, adm := groupNode(t, ctx, groupProps, "churn", 12, kgo.ProducerLinger(5*time.Millisecond))
 	tl := &tally{seen: map[string]int{}}
 	members := make([]*groupMember, 4)
 	for i := range members {
