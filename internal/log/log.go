@@ -205,11 +205,15 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 // page-cache mode still applies here.
 func (l *Log) AppendDeferred(batch []byte, leaderEpoch int32) (res AppendResult, next int64, err error) {
 	res, next, err = l.appendBatch(batch, true, leaderEpoch)
-	if err == nil && !l.cfg.Load().FsyncOnAck {
-		err = l.afterAppend(next, l.cfg.Load())
+	if cfg := l.cfg.Load(); err == nil && !cfg.FsyncOnAck {
+		err = l.afterAppend(next, cfg)
 	}
 	return res, next, err
 }
+
+// FsyncOnAck reports whether acknowledgements wait for an fsync (the
+// current config's FsyncOnAck), without copying the whole config.
+func (l *Log) FsyncOnAck() bool { return l.cfg.Load().FsyncOnAck }
 
 // AppendReplica appends a batch fetched from the partition leader, keeping
 // its offsets and leader epoch. Its base offset must be at or past the log

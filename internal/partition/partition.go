@@ -103,7 +103,7 @@ func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
 // committedEnd is what a single replica may expose: the durable end with
 // FsyncOnAck, the log end in page-cache mode.
 func (p *Partition) committedEnd() int64 {
-	if p.log.Config().FsyncOnAck {
+	if p.log.FsyncOnAck() {
 		return p.log.RecoveryPoint()
 	}
 	return p.log.LogEndOffset()
@@ -149,7 +149,7 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 	if err != nil {
 		return Appended{}, appendError(err)
 	}
-	if !p.log.Config().FsyncOnAck {
+	if !p.log.FsyncOnAck() {
 		p.advance()
 	}
 	return Appended{BaseOffset: res.BaseOffset, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
@@ -158,7 +158,7 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 // Commit waits until every offset below next is committed, fsyncing with
 // FsyncOnAck (one fsync for every caller waiting at once).
 func (p *Partition) Commit(next int64) error {
-	if p.log.Config().FsyncOnAck {
+	if p.log.FsyncOnAck() {
 		if err := p.log.Sync(next); err != nil {
 			return appendError(err)
 		}
