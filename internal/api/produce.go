@@ -70,10 +70,10 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 	}
 	if r.Acks == 0 && validAcks {
 		go commitAll(pending) // the high watermark must still move
-		if anyError(resp) {
+		if msg := firstError(resp); msg != "" {
 			// No response can carry the error: Kafka closes the connection
 			// so the producer refreshes its metadata.
-			return reply{close: fmt.Errorf("acks=0 produce failed: %s", firstError(resp))}
+			return reply{close: fmt.Errorf("acks=0 produce failed: %s", msg)}
 		}
 		return reply{none: true}
 	}
@@ -112,8 +112,6 @@ func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRe
 	}
 	return pendingCommit{p: p, next: next, resp: out}, true
 }
-
-func anyError(resp *kmsg.ProduceResponse) bool { return firstError(resp) != "" }
 
 // firstError names the first partition error of a response, or "".
 func firstError(resp *kmsg.ProduceResponse) string {
