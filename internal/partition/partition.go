@@ -223,13 +223,13 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 
 // Special timestamps of ListOffsets.
 const (
-	Latest           = -1
-	Earliest         = -2
-	MaxTimestamp     = -3
-	EarliestLocal    = -4 // KIP-405
-	LatestTiered     = -5 // KIP-1005
-	EarliestPending  = -6 // KIP-1023
-	notFoundTimestap = -1
+	Latest            = -1
+	Earliest          = -2
+	MaxTimestamp      = -3
+	EarliestLocal     = -4 // KIP-405
+	LatestTiered      = -5 // KIP-1005
+	EarliestPending   = -6 // KIP-1023
+	notFoundTimestamp = -1
 )
 
 // OffsetResult is one ListOffsets answer.
@@ -247,9 +247,9 @@ func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
 	}
 	switch ts {
 	case Latest:
-		return OffsetResult{Offset: hw, Timestamp: notFoundTimestap, LeaderEpoch: p.leaderEpoch.Load()}, nil
+		return OffsetResult{Offset: hw, Timestamp: notFoundTimestamp, LeaderEpoch: p.leaderEpoch.Load()}, nil
 	case Earliest, EarliestLocal:
-		return found(p.log.LogStartOffset(), notFoundTimestap), nil
+		return found(p.log.LogStartOffset(), notFoundTimestamp), nil
 	case LatestTiered, EarliestPending:
 		// Nothing is tiered: Kafka answers -1 without tiered storage.
 		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
