@@ -239,6 +239,9 @@ type OffsetResult struct {
 	LeaderEpoch int32
 }
 
+// noOffset answers a lookup that found nothing.
+var noOffset = OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}
+
 // ListOffset answers ListOffsets for one timestamp (or special value).
 func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
 	hw := p.hw.Load()
@@ -252,7 +255,7 @@ func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
 		return found(p.log.LogStartOffset(), notFoundTimestamp), nil
 	case LatestTiered, EarliestPending:
 		// Nothing is tiered: Kafka answers -1 without tiered storage.
-		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
+		return noOffset, nil
 	}
 	var to log.TimestampOffset
 	var err error
@@ -262,10 +265,10 @@ func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
 		to, err = p.log.OffsetForTimestamp(ts)
 	}
 	if err != nil {
-		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, readError(err)
+		return noOffset, readError(err)
 	}
 	if to.Offset < 0 || to.Offset >= hw {
-		return OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}, nil
+		return noOffset, nil
 	}
 	return found(to.Offset, to.Timestamp), nil
 }
