@@ -1,5 +1,5 @@
 // Command samsa is Samsa's single binary: `samsa server` runs a node, and
-// the other commands (topic, produce, consume, config, cluster, perf) are
+// the other commands (topic, produce, consume, group, config, cluster, perf) are
 // Kafka clients that work against any Kafka-compatible broker.
 package main
 
@@ -12,6 +12,7 @@ import (
 	"github.com/samsa-io/samsa/internal/cli/cluster"
 	cliconfig "github.com/samsa-io/samsa/internal/cli/config"
 	"github.com/samsa-io/samsa/internal/cli/consume"
+	"github.com/samsa-io/samsa/internal/cli/group"
 	"github.com/samsa-io/samsa/internal/cli/kit"
 	"github.com/samsa-io/samsa/internal/cli/perf"
 	"github.com/samsa-io/samsa/internal/cli/produce"
@@ -30,6 +31,7 @@ func main() {
 	root.AddCommand(topic.Command())
 	root.AddCommand(produce.Command())
 	root.AddCommand(consume.Command())
+	root.AddCommand(group.Command())
 	root.AddCommand(cliconfig.Command())
 	root.AddCommand(cluster.Command())
 	root.AddCommand(perf.Command())

@@ -16,6 +16,7 @@ import (
 	"github.com/samsa-io/samsa/internal/cli/cluster"
 	cliconfig "github.com/samsa-io/samsa/internal/cli/config"
 	"github.com/samsa-io/samsa/internal/cli/consume"
+	"github.com/samsa-io/samsa/internal/cli/group"
 	"github.com/samsa-io/samsa/internal/cli/kit"
 	"github.com/samsa-io/samsa/internal/cli/produce"
 	"github.com/samsa-io/samsa/internal/cli/topic"
@@ -27,7 +28,7 @@ import (
 func newRoot() *cobra.Command {
 	root := &cobra.Command{Use: "samsa", SilenceUsage: true, SilenceErrors: true}
 	kit.AddRootFlags(root)
-	root.AddCommand(topic.Command(), produce.Command(), consume.Command(), cliconfig.Command(), cluster.Command())
+	root.AddCommand(topic.Command(), produce.Command(), consume.Command(), group.Command(), cliconfig.Command(), cluster.Command())
 	return root
 }
 
@@ -43,15 +44,21 @@ type cli struct {
 	brokers string // "" to leave --brokers out (SAMSA_BROKERS or the default)
 }
 
-func start(t *testing.T) (*samsatest.Node, *cli) {
+func start(t *testing.T, opts ...samsatest.Option) (*samsatest.Node, *cli) {
 	t.Helper()
-	node := samsatestStart(t)
+	node := samsatestStart(t, opts...)
 	return node, &cli{t: t, brokers: node.Addr()}
 }
 
-func samsatestStart(t *testing.T) *samsatest.Node {
+func samsatestStart(t *testing.T, opts ...samsatest.Option) *samsatest.Node {
 	t.Helper()
-	return samsatest.Start(t)
+	return samsatest.Start(t, opts...)
+}
+
+// quickGroups is a node option for group tests: the first member of a new
+// group is not kept waiting for others (group.initial.rebalance.delay.ms).
+func quickGroups() samsatest.Option {
+	return samsatest.WithProps(map[string]string{"group.initial.rebalance.delay.ms": "0"})
 }
 
 // exec runs `samsa args...` with stdin and returns what it printed.

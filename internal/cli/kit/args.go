@@ -55,18 +55,41 @@ func CompleteTopics(cmd *cobra.Command, args []string, prefix string) ([]string,
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 	}
+	return unnamed(topics.Names(), args, prefix), cobra.ShellCompDirectiveNoFileComp
+}
+
+// CompleteGroups completes consumer group names from the brokers, for
+// commands whose arguments are groups.
+func CompleteGroups(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+	adm, err := Admin(cmd)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+	}
+	defer adm.Close()
+	ctx, cancel := Timeout(cmd)
+	defer cancel()
+	groups, err := adm.ListGroups(ctx)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+	}
+	return unnamed(groups.Groups(), args, prefix), cobra.ShellCompDirectiveNoFileComp
+}
+
+// unnamed is the names that start with prefix and are not among args,
+// sorted.
+func unnamed(names, args []string, prefix string) []string {
 	given := map[string]bool{}
 	for _, a := range args {
 		given[a] = true
 	}
 	var out []string
-	for _, t := range topics.Names() {
-		if !given[t] && strings.HasPrefix(t, prefix) {
-			out = append(out, t)
+	for _, n := range names {
+		if !given[n] && strings.HasPrefix(n, prefix) {
+			out = append(out, n)
 		}
 	}
 	sort.Strings(out)
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return out
 }
 
 // Alterations turns key=value settings and key deletions into incremental

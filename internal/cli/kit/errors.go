@@ -44,6 +44,10 @@ func Explain(err error, msg string) string {
 		s += " (see `samsa topic describe`)"
 	case errors.Is(err, kerr.InvalidReplicationFactor):
 		s += " (see `samsa cluster info` for the brokers)"
+	case errors.Is(err, kerr.GroupIDNotFound):
+		s += " (see `samsa group list`)"
+	case errors.Is(err, kerr.NonEmptyGroup):
+		s += " (the group has members: stop its consumers first; `samsa group describe` lists them)"
 	}
 	return s
 }
@@ -51,4 +55,9 @@ func Explain(err error, msg string) string {
 // UnknownTopic is the error for a topic that does not exist.
 func UnknownTopic(topic string) error {
 	return fmt.Errorf("topic %q does not exist: create it with `samsa topic create %s`, or see `samsa topic list`", topic, topic)
+}
+
+// UnknownGroup is the error for a consumer group that does not exist.
+func UnknownGroup(group string) error {
+	return fmt.Errorf("group %q does not exist: see `samsa group list`", group)
 }
