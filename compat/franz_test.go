@@ -17,7 +17,8 @@ var franzCodecs = map[string]kgo.CompressionCodec{
 }
 
 // TestFranzGo: kadm creates the topic and lists offsets, kgo produces with
-// each codec and consumes by partition (ConsumePartitions, no group).
+// each codec and consumes by partition (ConsumePartitions, no group); then
+// a kgo consumer group reads and commits (franzGroup, testGroup).
 func TestFranzGo(t *testing.T) {
 	t.Parallel()
 	addr := startBroker(t)
@@ -133,4 +134,40 @@ func TestFranzGo(t *testing.T) {
 			}
 		}
 	})
+	testGroup(t, addr, "franz", franzGroup)
+}
+
+// franzGroup consumes as a member of a kgo consumer group (ConsumerGroup,
+// ConsumeTopics, autocommit off) and commits each poll's records
+// synchronously with CommitRecords.
+func franzGroup(t *testing.T, addr, topic, group string, n int) []groupRecord {
+	t.Helper()
+	ctx := testContext(t)
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(addr),
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(topic),
+		kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(100*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close() // leaves the group
+	var out []groupRecord
+	for len(out) < n {
+		fs := cl.PollRecords(ctx, n-len(out))
+		if err := fs.Err(); err != nil {
+			t.Fatalf("PollRecords: %v (after %d of %d records)", err, len(out), n)
+		}
+		recs := fs.Records()
+		for _, r := range recs {
+			out = append(out, groupRecord{r.Partition, r.Offset, string(r.Key), string(r.Value)})
+		}
+		if err := cl.CommitRecords(ctx, recs...); err != nil {
+			t.Fatalf("CommitRecords: %v", err)
+		}
+	}
+	return out
 }

@@ -17,7 +17,8 @@ var kafkaGoCodecs = map[string]kafka.Compression{
 
 // TestKafkaGo: Client.CreateTopics, a Writer with each codec (a Balancer
 // sends each record to the partition it names), a Reader per partition (no
-// GroupID), and Client.ListOffsets (first, last, by time).
+// GroupID), and Client.ListOffsets (first, last, by time); then a Reader
+// with a GroupID reads and commits (kafkaGoGroup, testGroup).
 func TestKafkaGo(t *testing.T) {
 	t.Parallel()
 	addr := startBroker(t)
@@ -113,4 +114,32 @@ func TestKafkaGo(t *testing.T) {
 			}
 		}
 	})
+	testGroup(t, addr, "kafkago", kafkaGoGroup)
+}
+
+// kafkaGoGroup consumes as a member of a group through a Reader with a
+// GroupID: FetchMessage, then CommitMessages (synchronous, CommitInterval
+// 0); Close leaves the group.
+func kafkaGoGroup(t *testing.T, addr, topic, group string, n int) []groupRecord {
+	t.Helper()
+	ctx := testContext(t)
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: []string{addr}, GroupID: group, Topic: topic,
+		StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond,
+	})
+	var out []groupRecord
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("FetchMessage: %v (after %d of %d records)", err, len(out), n)
+		}
+		out = append(out, groupRecord{int32(m.Partition), m.Offset, string(m.Key), string(m.Value)})
+		if err := r.CommitMessages(ctx, m); err != nil {
+			t.Fatalf("CommitMessages: %v", err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("close reader: %v", err)
+	}
+	return out
 }

@@ -21,7 +21,8 @@ func requirePython(t *testing.T, modules string) {
 // TestConfluentKafkaPython runs python/confluent_roundtrip.py per codec:
 // AdminClient.create_topics and list_topics, Producer (compression.type,
 // explicit timestamps), Consumer by assign(), get_watermark_offsets and
-// offsets_for_times.
+// offsets_for_times; then python/confluent_group.py reads as a group member
+// and commits (Consumer.subscribe, commit(asynchronous=False), testGroup).
 func TestConfluentKafkaPython(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "confluent_kafka")
@@ -30,12 +31,15 @@ func TestConfluentKafkaPython(t *testing.T) {
 		runClient(t, debianPython, "python/confluent_roundtrip.py", addr, topic, codec, "-n", itoa(numRecords))
 		checkStored(t, addr, topic, codec, numRecords)
 	})
+	testGroup(t, addr, "confluent", pythonGroup("python/confluent_group.py"))
 }
 
 // TestKafkaPython runs python/kafka_python_roundtrip.py per codec:
 // KafkaAdminClient.create_topics, KafkaProducer (compression_type, explicit
 // timestamps), KafkaConsumer by assign(), beginning_offsets, end_offsets and
-// offsets_for_times. It prints the broker version kafka-python guessed.
+// offsets_for_times. It prints the broker version kafka-python guessed. Then
+// python/kafka_python_group.py reads as a group member and commits
+// (KafkaConsumer(group_id=...).subscribe, commit(), testGroup).
 func TestKafkaPython(t *testing.T) {
 	t.Parallel()
 	requirePython(t, "kafka, snappy, lz4.frame, zstandard")
@@ -44,4 +48,12 @@ func TestKafkaPython(t *testing.T) {
 		runClient(t, debianPython, "python/kafka_python_roundtrip.py", addr, topic, codec, "-n", itoa(numRecords))
 		checkStored(t, addr, topic, codec, numRecords)
 	})
+	testGroup(t, addr, "kafkapython", pythonGroup("python/kafka_python_group.py"))
+}
+
+// pythonGroup runs one of the Python group scripts with --count.
+func pythonGroup(script string) groupConsumer {
+	return func(t *testing.T, addr, topic, group string, n int) []groupRecord {
+		return runGroupClient(t, debianPython, script, addr, topic, group, "--count", itoa(n))
+	}
 }

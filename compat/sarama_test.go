@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -32,7 +33,8 @@ func saramaConfig(codec string) *sarama.Config {
 
 // TestSarama: ClusterAdmin creates the topic, a SyncProducer sends with each
 // codec, a Consumer reads by partition (ConsumePartition, no group), and the
-// Client lists offsets (GetOffset: oldest, newest, by time).
+// Client lists offsets (GetOffset: oldest, newest, by time); then a
+// ConsumerGroup reads and commits (saramaGroup, testGroup).
 func TestSarama(t *testing.T) {
 	t.Parallel()
 	addr := startBroker(t)
@@ -131,4 +133,81 @@ func TestSarama(t *testing.T) {
 			}
 		}
 	})
+	testGroup(t, addr, "sarama", saramaGroup)
+}
+
+// saramaGroupHandler processes the records of its claims into out until it
+// has n, marks each (MarkMessage) and commits synchronously
+// (session.Commit) once the records it was handed are processed.
+type saramaGroupHandler struct {
+	out  chan<- groupRecord
+	done <-chan struct{}
+}
+
+func (saramaGroupHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (saramaGroupHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+func (h saramaGroupHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	for {
+		select {
+		case m, ok := <-c.Messages():
+			if !ok {
+				return nil
+			}
+			select {
+			case h.out <- groupRecord{m.Partition, m.Offset, string(m.Key), string(m.Value)}:
+			case <-h.done:
+				return nil // not processed: not marked
+			}
+			s.MarkMessage(m, "")
+			if len(c.Messages()) == 0 {
+				s.Commit()
+			}
+		case <-h.done:
+			return nil
+		}
+	}
+}
+
+// saramaGroup consumes as a member of a sarama ConsumerGroup with
+// autocommit off: MarkMessage, then a synchronous session.Commit.
+func saramaGroup(t *testing.T, addr, topic, group string, n int) []groupRecord {
+	t.Helper()
+	conf := saramaConfig("none")
+	conf.Consumer.Offsets.Initial = sarama.OffsetOldest
+	conf.Consumer.Offsets.AutoCommit.Enable = false
+	g, err := sarama.NewConsumerGroup([]string{addr}, group, conf)
+	if err != nil {
+		t.Fatalf("NewConsumerGroup: %v", err)
+	}
+	ctx, cancel := context.WithCancel(testContext(t))
+	recs := make(chan groupRecord)
+	consumed := make(chan error, 1)
+	go func() {
+		var err error
+		for ctx.Err() == nil && err == nil {
+			err = g.Consume(ctx, []string{topic}, saramaGroupHandler{recs, ctx.Done()})
+		}
+		consumed <- err
+	}()
+	var out []groupRecord
+	for len(out) < n {
+		select {
+		case r := <-recs:
+			out = append(out, r)
+		case err := <-g.Errors():
+			t.Fatalf("consumer group: %v (after %d of %d records)", err, len(out), n)
+		case err := <-consumed:
+			t.Fatalf("Consume: %v (after %d of %d records)", err, len(out), n)
+		case <-ctx.Done():
+			t.Fatalf("timed out after %d of %d records", len(out), n)
+		}
+	}
+	cancel() // ends the session: the last claim's commit is done before Consume returns
+	if err := <-consumed; err != nil && err != context.Canceled {
+		t.Fatalf("Consume: %v", err)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatalf("close consumer group: %v", err)
+	}
+	return out
 }

@@ -77,15 +77,15 @@ def expect(what, got, want):
         raise Mismatch(f"{what}: got {got!r}, want {want!r}")
 
 
-def main(client, codec, run):
+def main(client, codec, run, what="roundtrip"):
     try:
         run()
     except Mismatch as e:
-        print(f"{client} roundtrip ({codec}): MISMATCH: {e}", file=sys.stderr)
+        print(f"{client} {what} ({codec}): MISMATCH: {e}", file=sys.stderr)
         sys.exit(1)
     except Exception as e:  # the client's own errors: say which client and codec
         traceback.print_exc()
-        print(f"{client} roundtrip ({codec}): ERROR: {type(e).__name__}: {e}", file=sys.stderr)
+        print(f"{client} {what} ({codec}): ERROR: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(1)
 
 
@@ -102,3 +102,34 @@ def time_queries(want):
         (last.timestamp, last.offset, "the last record's timestamp"),
         (last.timestamp + 1, None, "1 ms after the last record"),
     ]
+
+
+def parse_group_args(client):
+    """Arguments of the group scripts: consume TOPIC as a member of GROUP."""
+    p = argparse.ArgumentParser(description=f"{client} consumer group member against a Kafka-compatible broker")
+    p.add_argument("bootstrap", help="host:port")
+    p.add_argument("topic", help="topic to subscribe to")
+    p.add_argument("group", help="consumer group id")
+    p.add_argument("--count", type=int, help="exit after processing this many records (default: run until SIGTERM)")
+    p.add_argument("--session-timeout-ms", type=int, default=10000)
+    return p.parse_args()
+
+
+def record_line(partition, offset, key, value):
+    """The line a group script prints for a record it processed."""
+    k = "" if key is None else key.decode()
+    v = "" if value is None else value.decode()
+    return f"R\t{partition}\t{offset}\t{k}\t{v}\n"
+
+
+def assignment_line(partitions):
+    """The line a group script prints when it is given partitions."""
+    return "A\t" + ",".join(str(p) for p in sorted(partitions)) + "\n"
+
+
+def emit(lines):
+    """Prints and flushes: a record is processed once its line is out,
+    before its offset is committed, so that a kill loses no line."""
+    if lines:
+        sys.stdout.write("".join(lines))
+        sys.stdout.flush()
