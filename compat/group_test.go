@@ -117,7 +117,8 @@ func checkGroupRun(t *testing.T, run string, want, got []groupRecord) {
 // member must read them.
 func produceMore(t *testing.T, addr, topic string, n int64) []groupRecord {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.NoCompression())) // as the round trip of codec none did
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ func requireKafkajs(t *testing.T) {
 // fetchTopicMetadata, producer.send (compression, explicit timestamps), a
 // read-back by partition with kafkajs's own Fetch path but no group (kafkajs
 // has no assign()), admin.fetchTopicOffsets and fetchTopicOffsetsByTimestamp.
+// Then node/group.js reads as a group member and commits each batch with
+// consumer.commitOffsets (autoCommit off, testGroup).
 func TestKafkajs(t *testing.T) {
 	t.Parallel()
 	requireKafkajs(t)
@@ -30,13 +32,16 @@ func TestKafkajs(t *testing.T) {
 		runClient(t, "node", "node/roundtrip.js", addr, topic, codec, "-n", itoa(numRecords))
 		checkStored(t, addr, topic, codec, numRecords)
 	})
+	testGroup(t, addr, "kafkajs", func(t *testing.T, addr, topic, group string, n int) []groupRecord {
+		return runGroupClient(t, "node", "node/group.js", addr, topic, group, "--count", itoa(n))
+	})
 }
 
 // TestKafkajsGroup runs node/roundtrip.js --group: after the round trip,
-// kafkajs's consumer group (FindCoordinator, JoinGroup, SyncGroup,
-// Heartbeat, OffsetFetch, OffsetCommit, LeaveGroup) reads the topic back
-// from the beginning, checked record by record, on a broker with default
-// group settings (50 offsets partitions, a 3 s initial rebalance delay).
+// kafkajs's consumer group as most of its users run it (eachMessage,
+// autoCommit on: kafkajs commits what it resolved as it goes and when it
+// disconnects) reads the topic back from the beginning, checked record by
+// record; the offsets it committed are checked with kadm.
 func TestKafkajsGroup(t *testing.T) {
 	t.Parallel()
 	requireKafkajs(t)

@@ -16,17 +16,15 @@
 //
 // Codecs: gzip is built into kafkajs; snappy comes from kafkajs-snappy
 // (pure JS), lz4 from kafkajs-lz4 (native lz4 addon), zstd from a codec
-// written here on zstd-napi (the kafkajs project's @kafkajs/zstd does not
-// build on Node 20).
+// written on zstd-napi (the kafkajs project's @kafkajs/zstd does not build
+// on Node 20); codecs.js registers them.
 //
 // Usage: node roundtrip.js BOOTSTRAP TOPIC CODEC [-n N] [--group]
 // Exits non-zero with a message saying what did not match.
 'use strict'
 
-const { Kafka, CompressionTypes, CompressionCodecs, Partitioners, logLevel } = require('kafkajs')
-const SnappyCodec = require('kafkajs-snappy')
-const LZ4Codec = require('kafkajs-lz4')
-const zstd = require('zstd-napi')
+const { Kafka, CompressionTypes, Partitioners, logLevel } = require('kafkajs')
+require('./codecs')
 
 const PARTITIONS = 2
 const TIMEOUT_MS = 10000
@@ -37,13 +35,6 @@ const CODECS = {
   lz4: CompressionTypes.LZ4,
   zstd: CompressionTypes.ZSTD,
 }
-
-CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
-CompressionCodecs[CompressionTypes.LZ4] = new LZ4Codec().codec
-CompressionCodecs[CompressionTypes.ZSTD] = () => ({
-  compress: async encoder => zstd.compress(encoder.buffer),
-  decompress: async buffer => zstd.decompress(buffer),
-})
 
 class Mismatch extends Error {}
 
