@@ -1,6 +1,6 @@
 // Package consume is `samsa consume TOPIC...`: records to stdout through a
-// kcat-style template or as JSON, by partition assignment, in the spirit of
-// rpk topic consume and kcat -C.
+// kcat-style template or as JSON, by partition assignment or as a member of
+// a consumer group (-g), in the spirit of rpk topic consume and kcat -C.
 package consume
 
 import (
@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -29,6 +30,7 @@ type options struct {
 	count      int
 	exitAtEnd  bool
 	format     string
+	group      string
 }
 
 // Command returns `samsa consume`.
@@ -44,7 +46,14 @@ it was when the command started; otherwise until Ctrl-C.
 --offset says where to start in each partition: ` + offsetHelp + `.
 
 The consumer assigns itself every partition (or those of --partitions); it
-joins no group and commits nothing.
+joins no group and commits nothing. With -g GROUP it is instead a member of
+that consumer group: the group shares the partitions among its members,
+each partition starts at the group's committed offset (--offset or
+--from-time only say where to start in partitions the group has not
+committed to), and the offsets of the records printed are committed, so
+that the next run goes on where this one stopped. On exit it also commits
+its position in partitions it held but read nothing from, as Kafka's
+consumer does.
 
 -f/--format is "json" (one object per record: topic, partition, offset,
 timestamp, key, value, headers) or a template in the spirit of kcat's -f:
@@ -53,7 +62,8 @@ The default prints each value on its own line.`,
 		Example: `  samsa consume greetings -n 2
   samsa consume greetings -f '%k = %v (partition %p, offset %o)\n'
   samsa consume greetings --offset @1700000000000 --format json
-  samsa consume greetings --partitions 0,2 --offset -10 -e`,
+  samsa consume greetings --partitions 0,2 --offset -10 -e
+  samsa consume greetings -g readers -e`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: kit.CompleteTopics,
 		RunE: func(cmd *cobra.Command, topics []string) error {
@@ -67,6 +77,9 @@ The default prints each value on its own line.`,
 	f.IntVarP(&o.count, "num", "n", 0, "stop after this many records (0: no limit)")
 	f.BoolVarP(&o.exitAtEnd, "exit-at-end", "e", false, "stop at the end of every partition as of the start")
 	f.StringVarP(&o.format, "format", "f", "text", `"json", "text" (`+DefaultTemplate+`) or a template`)
+	f.StringVarP(&o.group, "group", "g", "", "consume as a member of this consumer group, committing what is printed")
+	cmd.MarkFlagsMutuallyExclusive("group", "partitions")
+	cmd.RegisterFlagCompletionFunc("group", kit.CompleteGroups)
 	cmd.MarkFlagsMutuallyExclusive("offset", "from-time")
 	cmd.RegisterFlagCompletionFunc("offset", cobra.FixedCompletions(
 		[]string{"start", "end"}, cobra.ShellCompDirectiveNoFileComp))
@@ -96,26 +109,64 @@ func run(cmd *cobra.Command, topics []string, o options) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	c := &consumer{
+		printRec: printRec, out: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10),
+		limit: o.count, exitAtEnd: o.exitAtEnd, stderr: cmd.ErrOrStderr(),
+	}
+	if o.group != "" {
+		return c.runInGroup(ctx, cmd, topics, spec, o.group)
+	}
 	cl, err := kit.Client(cmd, kgo.KeepControlRecords())
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	plan, err := planPartitions(cmd, kadm.NewClient(cl), topics, o.partitions, spec)
+	if c.plan, err = planPartitions(cmd, kadm.NewClient(cl), topics, o.partitions, spec); err != nil {
+		return err
+	}
+	c.cl = cl
+	c.assign()
+	return c.run(ctx)
+}
+
+// runInGroup consumes as a member of group: plans with a plain client
+// (which also checks the topics exist), then joins with the group client.
+func (c *consumer) runInGroup(ctx context.Context, cmd *cobra.Command, topics []string, spec startSpec, group string) error {
+	adm, err := kit.Admin(cmd)
 	if err != nil {
 		return err
 	}
-	c := &consumer{
-		cl: cl, printRec: printRec, out: bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10),
-		limit: o.count, plan: plan, exitAtEnd: o.exitAtEnd, stderr: cmd.ErrOrStderr(),
+	defer adm.Close()
+	if c.plan, err = planPartitions(cmd, adm, topics, nil, spec); err != nil {
+		return err
 	}
-	return c.run(ctx)
+	c.grp = newGroupState(group)
+	actx, cancel := kit.Timeout(cmd)
+	err = c.startFromCommits(actx, adm, topics)
+	cancel()
+	if err != nil {
+		return err
+	}
+	cl, err := kit.Client(cmd, append(c.groupOpts(topics, spec), kgo.KeepControlRecords())...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close() // leaves the group
+	c.cl = cl
+	runErr := c.run(ctx)
+	cctx, cancel := kit.Timeout(cmd)
+	defer cancel()
+	if err := c.commitAtExit(cctx); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
 }
 
 // partitionPlan is where consuming one partition starts, and where its end
 // was when the command started.
 type partitionPlan struct {
 	next, end int64
+	committed bool // next is a group's commit (-g)
 }
 
 type plans map[string]map[int32]*partitionPlan
@@ -190,6 +241,7 @@ func planPartitions(cmd *cobra.Command, adm *kadm.Client, topics []string, only 
 // every partition reached its end (-e), or the context ends.
 type consumer struct {
 	cl        *kgo.Client
+	grp       *groupState // nil unless -g
 	printRec  printer
 	out       *bufio.Writer
 	stderr    io.Writer
@@ -198,9 +250,11 @@ type consumer struct {
 	plan      plans
 	exitAtEnd bool
 	buf       []byte
+	passed    []*kgo.Record // printed or passed over since the last flush (-g)
 }
 
-func (c *consumer) run(ctx context.Context) error {
+// assign has the client consume every planned partition from its start.
+func (c *consumer) assign() {
 	assign := map[string]map[int32]kgo.Offset{}
 	for t, ps := range c.plan {
 		assign[t] = map[int32]kgo.Offset{}
@@ -209,13 +263,17 @@ func (c *consumer) run(ctx context.Context) error {
 		}
 	}
 	c.cl.AddConsumePartitions(assign)
+}
+
+func (c *consumer) run(ctx context.Context) error {
 	for !c.done() {
-		fetches := c.cl.PollFetches(ctx)
+		fetches := c.poll(ctx)
 		if ctx.Err() != nil {
 			break // Ctrl-C: what was printed stays printed
 		}
 		for _, fe := range fetches.Errors() {
-			if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, kgo.ErrClientClosed) {
+			if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) ||
+				errors.Is(fe.Err, kgo.ErrClientClosed) {
 				continue
 			}
 			fmt.Fprintf(c.stderr, "samsa: consuming %s partition %d: %v\n", fe.Topic, fe.Partition, fe.Err)
@@ -227,6 +285,20 @@ func (c *consumer) run(ctx context.Context) error {
 	return c.out.Flush()
 }
 
+// groupPollWait bounds one poll of a group member with -e: whether it is
+// done can change without a record (it is given partitions already at
+// their end), so it looks again this often.
+const groupPollWait = 200 * time.Millisecond
+
+func (c *consumer) poll(ctx context.Context) kgo.Fetches {
+	if c.grp == nil || !c.exitAtEnd {
+		return c.cl.PollFetches(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, groupPollWait)
+	defer cancel()
+	return c.cl.PollFetches(pctx)
+}
+
 func (c *consumer) printFetches(fetches kgo.Fetches) error {
 	for it := fetches.RecordIter(); !it.Done() && !c.done(); {
 		r := it.Next()
@@ -234,17 +306,37 @@ func (c *consumer) printFetches(fetches kgo.Fetches) error {
 		if pl == nil || (c.exitAtEnd && r.Offset >= pl.end) {
 			continue
 		}
-		pl.next = r.Offset + 1
-		if r.Attrs.IsControl() {
-			continue // a transaction marker takes an offset but is not data
+		c.setNext(r.Topic, r.Partition, pl, r.Offset+1)
+		if !r.Attrs.IsControl() { // a transaction marker takes an offset but is not data
+			c.buf = c.printRec(c.buf[:0], r)
+			if _, err := c.out.Write(c.buf); err != nil {
+				return err
+			}
+			c.printed++
 		}
-		c.buf = c.printRec(c.buf[:0], r)
-		if _, err := c.out.Write(c.buf); err != nil {
-			return err
+		if c.grp != nil {
+			c.passed = append(c.passed, r)
 		}
-		c.printed++
 	}
-	return c.out.Flush()
+	if err := c.out.Flush(); err != nil {
+		return err
+	}
+	if len(c.passed) > 0 { // printed: now their offsets may be committed
+		c.cl.MarkCommitRecords(c.passed...)
+		c.passed = c.passed[:0]
+	}
+	return nil
+}
+
+// setNext moves a partition's next offset, under the group's lock when
+// the group's callbacks may read it.
+func (c *consumer) setNext(topic string, partition int32, pl *partitionPlan, next int64) {
+	if c.grp != nil {
+		c.grp.mu.Lock()
+		defer c.grp.mu.Unlock()
+		c.grp.touchLocked(topic, partition)
+	}
+	pl.next = next
 }
 
 // done is whether -n records were printed, or with -e, every partition
@@ -255,6 +347,9 @@ func (c *consumer) done() bool {
 	}
 	if !c.exitAtEnd {
 		return false
+	}
+	if c.grp != nil {
+		return c.groupDone()
 	}
 	for _, ps := range c.plan {
 		for _, pl := range ps {

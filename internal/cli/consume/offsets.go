@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startSpec is where consuming starts in each partition, parsed from
@@ -105,4 +107,23 @@ func (s startSpec) resolve(start, end, at int64) int64 {
 		o = at
 	}
 	return min(max(o, start), end)
+}
+
+// resetOffset is the spec as franz-go's reset offset: where a group member
+// starts in a partition its group has no commit for.
+func (s startSpec) resetOffset() kgo.Offset {
+	o := kgo.NewOffset()
+	switch s.kind {
+	case specEnd:
+		return o.AtEnd()
+	case specExact:
+		return o.At(s.n)
+	case specAfterStart:
+		return o.AtStart().Relative(s.n)
+	case specBeforeEnd:
+		return o.AtEnd().Relative(-s.n)
+	case specTime:
+		return o.AfterMilli(s.n)
+	}
+	return o.AtStart()
 }
