@@ -36,6 +36,9 @@ type reply struct {
 	wait  func(ctx context.Context) kmsg.Response
 	none  bool
 	close error
+	// encoded, if set, runs once the response is encoded: the memory it
+	// referenced (fetched records) may be reused.
+	encoded func()
 }
 
 func now(resp kmsg.Response) reply { return reply{resp: resp} }
@@ -143,17 +146,25 @@ func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte
 		return &Response{Wait: func(ctx context.Context) []byte {
 			resp := r.wait(ctx)
 			resp.SetVersion(hdr.Version)
-			return h.encode(hdr, start, resp)
+			return h.encodeReply(hdr, start, resp, r.encoded)
 		}}, nil
 	}
 	r.resp.SetVersion(hdr.Version)
-	return &Response{Bytes: h.encode(hdr, start, r.resp)}, nil
+	return &Response{Bytes: h.encodeReply(hdr, start, r.resp, r.encoded)}, nil
+}
+
+func (h *Handler) encodeReply(hdr wire.RequestHeader, start time.Time, resp kmsg.Response, encoded func()) []byte {
+	b := h.encode(hdr, start, resp)
+	if encoded != nil {
+		encoded()
+	}
+	return b
 }
 
 // encode writes the response header (v1 with tagged fields for flexible
 // versions, except ApiVersions which always uses v0: KIP-511) and body.
 func (h *Handler) encode(hdr wire.RequestHeader, start time.Time, resp kmsg.Response) []byte {
-	b := binary.BigEndian.AppendUint32(make([]byte, 0, sizeHint(resp)), uint32(hdr.CorrelationID))
+	b := binary.BigEndian.AppendUint32(wire.GetBuffer(sizeHint(resp))[:0], uint32(hdr.CorrelationID))
 	if resp.IsFlexible() && hdr.Key != int16(kmsg.ApiVersions) {
 		b = append(b, 0)
 	}

@@ -17,8 +17,10 @@ type Partition interface {
 	// Commit(next) returns.
 	Append(batch []byte) (base, logAppendTime, logStart, next int64, err error)
 	Commit(next int64) error
-	// Read returns batches from offset up to the high watermark.
-	Read(offset int64, maxBytes int, minOne bool) (records []byte, hw, lastStable, logStart int64, err error)
+	// Read returns batches from offset up to the high watermark, in buf's
+	// memory when they fit its capacity (buf is the caller's again once it
+	// is done with records).
+	Read(buf []byte, offset int64, maxBytes int, minOne bool) (records []byte, hw, lastStable, logStart int64, err error)
 	// Watch calls notify whenever the high watermark moves, until cancel.
 	Watch(notify func()) (cancel func())
 	ListOffset(timestamp int64) (offset, ts int64, epoch int32, err error)

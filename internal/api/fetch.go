@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/wire"
 )
 
 func init() { register(kmsg.Fetch, 4, 18, handleFetch) }
@@ -37,6 +38,7 @@ type fetchItem struct {
 type fetchResult struct {
 	item    *fetchItem
 	p       Partition
+	buf     []byte // from wire.GetBuffer, given back once encoded or read again
 	records []byte
 	hw, lso int64
 	start   int64
@@ -61,12 +63,24 @@ func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) rep
 	}
 	results, ready := call.read()
 	if ready || r.MaxWaitMillis <= 0 {
-		return now(call.respond(results))
+		return reply{resp: call.respond(results), encoded: func() { recycle(results) }}
 	}
 	deadline := h.deps.Now().Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
-	return reply{wait: func(ctx context.Context) kmsg.Response {
-		return call.respond(call.longPoll(ctx, results, deadline))
-	}}
+	return reply{
+		wait: func(ctx context.Context) kmsg.Response {
+			results = call.longPoll(ctx, results, deadline)
+			return call.respond(results)
+		},
+		encoded: func() { recycle(results) },
+	}
+}
+
+// recycle gives the read buffers of encoded or superseded results back.
+func recycle(results []fetchResult) {
+	for i := range results {
+		wire.PutBuffer(results[i].buf)
+		results[i].buf, results[i].records = nil, nil
+	}
 }
 
 // planFetch resolves the session (KIP-227) and the partitions to read.
@@ -186,7 +200,10 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 	}
 	res.p = p
 	limit := max(min(it.maxBytes, remaining), 0)
-	res.records, res.hw, res.lso, res.start, res.err = p.Read(it.offset, int(limit), first)
+	if limit > 0 && it.offset < p.HighWatermark() {
+		res.buf = wire.GetBuffer(int(limit))
+	}
+	res.records, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
 	if res.err != nil {
 		res.hw, res.lso, res.start = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
 	}
@@ -217,11 +234,13 @@ func (c *fetchCall) longPoll(ctx context.Context, results []fetchResult, deadlin
 		select {
 		case <-wake:
 		case <-timer.C:
+			recycle(results)
 			results, _ = c.read()
 			return results
 		case <-ctx.Done():
 			return results
 		}
+		recycle(results)
 		var ready bool
 		if results, ready = c.read(); ready {
 			return results

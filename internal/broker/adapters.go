@@ -28,8 +28,8 @@ func (v partitionView) Append(batch []byte) (base, appendTime, logStart, next in
 
 func (v partitionView) Commit(next int64) error { return v.p.Commit(next) }
 
-func (v partitionView) Read(offset int64, maxBytes int, minOne bool) ([]byte, int64, int64, int64, error) {
-	r, err := v.p.Read(offset, maxBytes, minOne)
+func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool) ([]byte, int64, int64, int64, error) {
+	r, err := v.p.ReadInto(buf, offset, maxBytes, minOne)
 	return r.Records, r.HighWatermark, r.LastStable, r.LogStartOffset, err
 }
 

@@ -30,6 +30,7 @@ import (
 	knet "github.com/samsa-io/samsa/internal/net"
 	"github.com/samsa-io/samsa/internal/partition"
 	"github.com/samsa-io/samsa/internal/raft"
+	"github.com/samsa-io/samsa/internal/wire"
 )
 
 // Broker is one running node.
@@ -182,6 +183,7 @@ func (b *Broker) listen() (func(), error) {
 	b.server = knet.NewServer(knet.Config{
 		ListenerName: b.cfg.ListenerName, MaxRequestSize: b.cfg.MaxRequestSize,
 		IdleTimeout: b.cfg.IdleTimeout, Logger: b.log, Hooks: b.netHooks(),
+		Release: wire.PutBuffer, // the API handler's responses come from wire.GetBuffer
 	}, knet.HandlerFunc(b.handle))
 	go func() {
 		if err := b.server.Serve(ln); err != nil && !errors.Is(err, knet.ErrServerClosed) {

@@ -250,7 +250,11 @@ func (c *conn) writeReply(p pending) error {
 	var size [4]byte
 	binary.BigEndian.PutUint32(size[:], uint32(len(resp)))
 	c.bw.Write(size[:])
-	if _, err := c.bw.Write(resp); err != nil {
+	_, err = c.bw.Write(resp)
+	if f := c.srv.cfg.Release; f != nil {
+		f(resp)
+	}
+	if err != nil {
 		return fmt.Errorf("writing responses: %w", err)
 	}
 	now := time.Now()

@@ -63,6 +63,9 @@ type Config struct {
 	// Logger receives connection errors; slog.Default() if nil.
 	Logger *slog.Logger
 	Hooks  Hooks
+	// Release, if set, gets each response once it is written (or failed
+	// to be): the handler's buffer, which the connection no longer holds.
+	Release func(resp []byte)
 }
 
 // Hooks are optional callbacks for metrics. They run on connection

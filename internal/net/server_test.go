@@ -558,3 +558,38 @@ func TestHooksCountBytes(t *testing.T) {
 		t.Fatalf("opened %d, bytes in %d (want %d), out %d (want 13)", opened.Load(), in.Load(), len(req), out.Load())
 	}
 }
+
+// Release gets every response once the connection is done with it: a
+// release that scribbles over the buffer (as its reuse would) never
+// reaches the client, pipelined or not, and each response is released once.
+func TestReleaseComesAfterTheResponseIsWritten(t *testing.T) {
+	const n = 50
+	var released atomic.Int32
+	cfg := Config{Release: func(b []byte) {
+		released.Add(1)
+		for i := range b {
+			b[i] = 0xee
+		}
+	}}
+	ts := startServer(t, cfg, HandlerFunc(func(_ context.Context, req *Request) Reply {
+		resp := echo(req)
+		return Respond(append(resp, bytes.Repeat([]byte{byte(req.Header.CorrelationID)}, 200<<10)...))
+	}))
+	c := dial(t, ts.addr)
+	var frames [][]byte
+	for i := range n {
+		frames = append(frames, metadata(int32(i), "body"))
+	}
+	c.send(t, frames...)
+	for i := range n {
+		corr, body, err := c.recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]byte("body"), bytes.Repeat([]byte{byte(i)}, 200<<10)...)
+		if corr != int32(i) || !bytes.Equal(body, want) {
+			t.Fatalf("response %d (correlation %d) was changed by its release", i, corr)
+		}
+	}
+	waitFor(t, "every response released", func() bool { return released.Load() == n })
+}

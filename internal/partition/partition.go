@@ -202,6 +202,11 @@ type ReadResult struct {
 // Read returns batches from offset up to the high watermark, at most
 // maxBytes, or the first batch whatever its size with minOne (KIP-74).
 func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	return p.ReadInto(nil, offset, maxBytes, minOne)
+}
+
+// ReadInto is Read into buf's memory when the data fits (log.ReadInto).
+func (p *Partition) ReadInto(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	hw := p.hw.Load()
 	res := ReadResult{HighWatermark: hw, LastStable: hw, LogStartOffset: p.log.LogStartOffset()}
 	if offset < res.LogStartOffset || offset > p.log.LogEndOffset() {
@@ -210,7 +215,7 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 	if offset >= hw {
 		return res, nil
 	}
-	data, err := p.log.Read(offset, maxBytes, hw, minOne)
+	data, err := p.log.ReadInto(buf, offset, maxBytes, hw, minOne)
 	if errors.Is(err, log.ErrOffsetOutOfRange) {
 		return res, ErrOutOfRange
 	}
