@@ -265,6 +265,14 @@ func TestGroupDelete(t *testing.T) {
 	commit(t, adm, "idle", "orders", map[int32]int64{0: 1})
 	commit(t, adm, "other", "orders", map[int32]int64{0: 0})
 
+	// Shell completion offers the brokers' groups, minus those given.
+	if out := c.ok("", "__complete", "group", "delete", "idle", ""); !strings.Contains(out, "live\nother\n") || strings.Contains(out, "idle") {
+		t.Errorf("completing group names printed:\n%s", out)
+	}
+	if out := c.ok("", "__complete", "consume", "orders", "-g", "l"); !strings.HasPrefix(out, "live\n") {
+		t.Errorf("completing consume -g printed:\n%s", out)
+	}
+
 	// One command, three outcomes: each printed, and the exit says so.
 	msg, out := c.fails("", "group", "delete", "live", "idle", "nobody")
 	if !strings.Contains(msg, "2 of 3 groups failed") {
