@@ -2,7 +2,8 @@ package api
 
 // DescribeGroups (key 15), v0-6. Each group is described by its own
 // shard; member metadata and assignments only for a Stable group. An
-// unknown group is shown as Dead, and from v6 (KIP-1043) is
+// unknown group, and as in Kafka 4 a KIP-848 consumer group (which is not a
+// classic group), is shown as Dead, and from v6 (KIP-1043) is
 // GROUP_ID_NOT_FOUND. Authorized operations (v3+, KIP-430) are left at
 // Kafka's "not requested" value until ACLs exist.
 
@@ -36,10 +37,16 @@ func (h *Handler) describeGroup(ctx context.Context, version int16, id string) k
 	}
 	d, found := h.deps.Groups.DescribeGroup(ctx, id)
 	d.AuthorizedOperations = math.MinInt32
-	if !found && d.ErrorCode == 0 && version >= 6 {
+	switch {
+	case found || d.ErrorCode != 0:
+	case version >= 6:
 		d.ErrorCode = kerr.GroupIDNotFound.Code
-		msg := fmt.Sprintf("Group %s not found.", id)
-		d.ErrorMessage = &msg
+		if d.ErrorMessage == nil {
+			msg := fmt.Sprintf("Group %s not found.", id)
+			d.ErrorMessage = &msg
+		}
+	default:
+		d.ErrorMessage = nil // no error to go with it before v6
 	}
 	return d
 }

@@ -23,11 +23,17 @@ type Groups interface {
 	OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) kmsg.Response
 	OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRequest) kmsg.Response
 	// OffsetFetch returns one group's offsets for topics by name (nil:
-	// every committed one).
-	OffsetFetch(ctx context.Context, group string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup
+	// every committed one); a consumer group member names itself and its
+	// epoch (v9+, KIP-848), others pass nil and -1.
+	OffsetFetch(ctx context.Context, group string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, memberEpoch int32) kmsg.OffsetFetchResponseGroup
 	// DescribeGroup describes one group; found is false for an unknown one.
 	DescribeGroup(ctx context.Context, group string) (d kmsg.DescribeGroupsResponseGroup, found bool)
 	DeleteGroup(ctx context.Context, group string) kmsg.DeleteGroupsResponseGroup
+	// ConsumerGroupHeartbeat handles a KIP-848 heartbeat (join, heartbeat
+	// and leave of a consumer group member).
+	ConsumerGroupHeartbeat(ctx context.Context, clientID, clientHost string, req *kmsg.ConsumerGroupHeartbeatRequest) kmsg.Response
+	// ConsumerGroupDescribe describes one KIP-848 consumer group.
+	ConsumerGroupDescribe(ctx context.Context, group string) kmsg.ConsumerGroupDescribeResponseGroup
 	// ListGroups lists the groups this node coordinates, with an error
 	// code if some could not be listed.
 	ListGroups(ctx context.Context, states, types []string) ([]kmsg.ListGroupsResponseGroup, int16)

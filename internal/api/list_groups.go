@@ -2,7 +2,8 @@ package api
 
 // ListGroups (key 16), v0-5. Lists the groups of every __consumer_offsets
 // partition this node leads; v4 filters by state (KIP-518), v5 by type
-// (KIP-848: only "classic" groups exist so far).
+// (KIP-848: "classic" or "consumer"; a consumer group shows its KIP-848
+// state, Empty, Assigning, Reconciling or Stable).
 
 import (
 	"context"

@@ -3,7 +3,9 @@ package api
 // OffsetFetch (key 9), v1-10, as Kafka 4 (v0 is gone, KIP-896). Before v8
 // one group per request (null topics, from v2, means every committed
 // partition); from v8 several groups (KIP-709), each answered by its own
-// shard; v10 names topics by id (KIP-516). RequireStable (v7, KIP-447)
+// shard; v9 adds the member id and epoch of a KIP-848 consumer group
+// member (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID); v10 names topics by id
+// (KIP-516). RequireStable (v7, KIP-447)
 // needs no waiting while Samsa has no transactional offset commits.
 
 import (
@@ -24,7 +26,11 @@ func handleOffsetFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Reques
 			return resp
 		}
 		for _, g := range r.Groups {
-			resp.Groups = append(resp.Groups, h.fetchGroup(ctx, r.Version, g.Group, g.Topics))
+			member, epoch := g.MemberID, g.MemberEpoch
+			if r.Version < 9 {
+				member, epoch = nil, -1
+			}
+			resp.Groups = append(resp.Groups, h.fetchGroup(ctx, r.Version, g.Group, g.Topics, member, epoch))
 		}
 		return resp
 	})
@@ -41,7 +47,7 @@ func fetchOneGroup(ctx context.Context, h *Handler, r *kmsg.OffsetFetchRequest, 
 			topics = append(topics, gt)
 		}
 	}
-	g := h.fetchGroup(ctx, r.Version, r.Group, topics)
+	g := h.fetchGroup(ctx, r.Version, r.Group, topics, nil, -1)
 	resp.ErrorCode = g.ErrorCode
 	for _, t := range g.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()
@@ -63,14 +69,14 @@ func fetchOneGroup(ctx context.Context, h *Handler, r *kmsg.OffsetFetchRequest, 
 }
 
 // fetchGroup answers one group, resolving topic ids from v10.
-func (h *Handler) fetchGroup(ctx context.Context, version int16, group string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+func (h *Handler) fetchGroup(ctx context.Context, version int16, group string, topics []kmsg.OffsetFetchRequestGroupTopic, member *string, epoch int32) kmsg.OffsetFetchResponseGroup {
 	if h.deps.Groups == nil {
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.ErrorCode = group, kerr.CoordinatorNotAvailable.Code
 		return g
 	}
 	if version < 10 {
-		return h.deps.Groups.OffsetFetch(ctx, group, topics)
+		return h.deps.Groups.OffsetFetch(ctx, group, topics, member, epoch)
 	}
 	im := h.image()
 	var unknown []kmsg.OffsetFetchResponseGroupTopic
@@ -93,7 +99,7 @@ func (h *Handler) fetchGroup(ctx context.Context, version int16, group string, t
 			unknown = append(unknown, rt)
 		}
 	}
-	g := h.deps.Groups.OffsetFetch(ctx, group, named)
+	g := h.deps.Groups.OffsetFetch(ctx, group, named, member, epoch)
 	out := g.Topics[:0]
 	for _, t := range g.Topics {
 		mt := im.Topic(t.Topic)

@@ -3,7 +3,10 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -29,6 +32,9 @@ func (b *Broker) startGroups() (func(), error) {
 	gc.MaxSize = v.Int("group.max.size")
 	gc.OffsetsRetention = time.Duration(v.Int("offsets.retention.minutes")) * time.Minute
 	gc.OffsetMetadataMaxBytes = v.Int("offset.metadata.max.bytes")
+	if err := consumerGroupConfig(v, &gc); err != nil {
+		return nil, err
+	}
 	partitions := int32(v.Int("offsets.topic.num.partitions"))
 	replication := int16(v.Int("offsets.topic.replication.factor"))
 	segment := strconv.Itoa(v.Int("offsets.topic.segment.bytes"))
@@ -48,6 +54,28 @@ func (b *Broker) startGroups() (func(), error) {
 	b.groups = c
 	c.Start()
 	return c.Close, nil
+}
+
+// consumerGroupConfig fills the KIP-848 settings of gc and checks them as
+// Kafka's GroupCoordinatorConfig does: the session timeout and heartbeat
+// interval within their min/max, the interval below the session timeout.
+func consumerGroupConfig(v config.Values, gc *group.Config) error {
+	gc.ConsumerProtocol = slices.Contains(v.List("group.coordinator.rebalance.protocols"), "consumer")
+	gc.ConsumerSessionTimeout = v.Duration("group.consumer.session.timeout.ms")
+	gc.ConsumerHeartbeatInterval = v.Duration("group.consumer.heartbeat.interval.ms")
+	gc.ConsumerMaxSize = v.Int("group.consumer.max.size")
+	gc.ConsumerAssignors = v.List("group.consumer.assignors")
+	within := func(name string, d time.Duration) error {
+		lo, hi := v.Duration(strings.Replace(name, "consumer.", "consumer.min.", 1)), v.Duration(strings.Replace(name, "consumer.", "consumer.max.", 1))
+		if d < lo || d > hi {
+			return fmt.Errorf("broker: %s %v must be within [%v, %v] (its min and max settings)", name, d, lo, hi)
+		}
+		return nil
+	}
+	if err := within("group.consumer.session.timeout.ms", gc.ConsumerSessionTimeout); err != nil {
+		return err
+	}
+	return within("group.consumer.heartbeat.interval.ms", gc.ConsumerHeartbeatInterval)
 }
 
 // createOffsetsTopic creates __consumer_offsets as Kafka does: compacted,

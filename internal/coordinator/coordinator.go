@@ -69,6 +69,7 @@ type Coordinator struct {
 		shards   map[int32]*shard
 		closed   bool
 		creating chan struct{} // closed when a creation attempt ends
+		topics   topicsCache
 	}
 }
 

@@ -142,7 +142,7 @@ func fetched(t *testing.T, c *Coordinator, group string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	g := c.OffsetFetch(ctx, group, nil)
+	g := c.OffsetFetch(ctx, group, nil, nil, -1)
 	if g.ErrorCode != 0 {
 		t.Fatalf("fetch: %v", kerr.ErrorForCode(g.ErrorCode))
 	}

@@ -67,6 +67,18 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 			resp.Groups = append(resp.Groups, g)
 		}
 		return resp
+	case *kmsg.ConsumerGroupHeartbeatRequest:
+		resp := r.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
+		resp.ErrorCode = code
+		return resp
+	case *kmsg.ConsumerGroupDescribeRequest:
+		resp := r.ResponseKind().(*kmsg.ConsumerGroupDescribeResponse)
+		for _, id := range r.Groups {
+			g := kmsg.NewConsumerGroupDescribeResponseGroup()
+			g.Group, g.ErrorCode = id, code
+			resp.Groups = append(resp.Groups, g)
+		}
+		return resp
 	case *kmsg.ListGroupsRequest:
 		resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
 		resp.ErrorCode = code

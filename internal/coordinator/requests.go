@@ -114,14 +114,15 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 	})
 }
 
-// OffsetFetch answers one group's committed offsets (nil topics: all).
-func (c *Coordinator) OffsetFetch(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+// OffsetFetch answers one group's committed offsets (nil topics: all); a
+// consumer group member names itself and its epoch (nil and -1 otherwise).
+func (c *Coordinator) OffsetFetch(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, epoch int32) kmsg.OffsetFetchResponseGroup {
 	req := kmsg.NewPtrOffsetFetchRequest()
 	req.Version = 8
 	req.Groups = []kmsg.OffsetFetchRequestGroup{{Group: groupID, Topics: topics}}
 	r := c.read(ctx, groupID, req, func(s *group.Shard) kmsg.Response {
 		resp := kmsg.NewPtrOffsetFetchResponse()
-		resp.Groups = []kmsg.OffsetFetchResponseGroup{s.FetchOffsets(groupID, topics)}
+		resp.Groups = []kmsg.OffsetFetchResponseGroup{s.FetchOffsets(groupID, topics, memberID, epoch)}
 		return resp
 	})
 	return r.(*kmsg.OffsetFetchResponse).Groups[0]
@@ -191,4 +192,27 @@ func (c *Coordinator) ListGroups(ctx context.Context, states, types []string) ([
 		return 0
 	})
 	return out, code
+}
+
+// ConsumerGroupHeartbeat handles a KIP-848 ConsumerGroupHeartbeat; the
+// group's subscriptions resolve against the current metadata image.
+func (c *Coordinator) ConsumerGroupHeartbeat(ctx context.Context, clientID, host string, req *kmsg.ConsumerGroupHeartbeatRequest) kmsg.Response {
+	cl := group.Client{ID: clientID, Host: host}
+	topics := c.topics()
+	return c.do(ctx, req.Group, req, func(s *group.Shard, now time.Time, h group.Handle) group.Effects {
+		return s.ConsumerHeartbeat(now, h, cl, topics, req)
+	})
+}
+
+// ConsumerGroupDescribe describes one consumer group.
+func (c *Coordinator) ConsumerGroupDescribe(ctx context.Context, groupID string) kmsg.ConsumerGroupDescribeResponseGroup {
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = []string{groupID}
+	topics := c.topics()
+	r := c.read(ctx, groupID, req, func(s *group.Shard) kmsg.Response {
+		resp := kmsg.NewPtrConsumerGroupDescribeResponse()
+		resp.Groups = []kmsg.ConsumerGroupDescribeResponseGroup{s.ConsumerDescribe(groupID, topics)}
+		return resp
+	})
+	return r.(*kmsg.ConsumerGroupDescribeResponse).Groups[0]
 }

@@ -25,6 +25,18 @@ type Config struct {
 	OffsetsRetention time.Duration
 	// OffsetMetadataMaxBytes is offset.metadata.max.bytes.
 	OffsetMetadataMaxBytes int
+	// ConsumerProtocol is whether group.coordinator.rebalance.protocols
+	// includes "consumer" (KIP-848); without it ConsumerGroupHeartbeat and
+	// ConsumerGroupDescribe answer UNSUPPORTED_VERSION, as in Kafka.
+	ConsumerProtocol bool
+	// ConsumerSessionTimeout and ConsumerHeartbeatInterval are
+	// group.consumer.session.timeout.ms and group.consumer.heartbeat.interval.ms.
+	ConsumerSessionTimeout, ConsumerHeartbeatInterval time.Duration
+	// ConsumerMaxSize is group.consumer.max.size.
+	ConsumerMaxSize int
+	// ConsumerAssignors is group.consumer.assignors: server assignor names,
+	// the first the default.
+	ConsumerAssignors []string
 	// RandomID returns the random suffix of new member ids (Kafka uses a
 	// UUID). Tests inject a counter; nil means a random UUID.
 	RandomID func() string
@@ -40,6 +52,12 @@ func DefaultConfig() Config {
 		NewMemberJoinTimeout:   5 * time.Minute,
 		OffsetsRetention:       7 * 24 * time.Hour,
 		OffsetMetadataMaxBytes: 4096,
+
+		ConsumerProtocol:          true,
+		ConsumerSessionTimeout:    45 * time.Second,
+		ConsumerHeartbeatInterval: 5 * time.Second,
+		ConsumerMaxSize:           math.MaxInt32,
+		ConsumerAssignors:         []string{"uniform", "range"},
 	}
 }
 
@@ -54,6 +72,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("group: group.max.size %d must be at least 1", c.MaxSize)
 	case c.NewMemberJoinTimeout <= 0 || c.OffsetsRetention <= 0:
 		return fmt.Errorf("group: join timeout and offset retention must be positive")
+	case c.ConsumerSessionTimeout <= 0 || c.ConsumerHeartbeatInterval <= 0:
+		return fmt.Errorf("group: consumer session timeout and heartbeat interval must be positive")
+	case c.ConsumerHeartbeatInterval >= c.ConsumerSessionTimeout:
+		return fmt.Errorf("group: group.consumer.heartbeat.interval.ms %v must be below group.consumer.session.timeout.ms %v",
+			c.ConsumerHeartbeatInterval, c.ConsumerSessionTimeout)
+	case c.ConsumerMaxSize < 1:
+		return fmt.Errorf("group: group.consumer.max.size %d must be at least 1", c.ConsumerMaxSize)
+	case len(c.ConsumerAssignors) == 0:
+		return fmt.Errorf("group: group.consumer.assignors is empty")
+	}
+	for _, a := range c.ConsumerAssignors {
+		if !KnownAssignor(a) {
+			return fmt.Errorf("group: group.consumer.assignors: unknown assignor %q (Samsa has uniform and range)", a)
+		}
 	}
 	return nil
 }

@@ -52,8 +52,8 @@ func (o *op) respond(h Handle, msg kmsg.Response) {
 	o.fx.Responses = append(o.fx.Responses, Response{Handle: h, Msg: msg})
 }
 
-func (o *op) record(r Record) {
-	o.fx.Records = append(o.fx.Records, r)
+func (o *op) record(rs ...Record) {
+	o.fx.Records = append(o.fx.Records, rs...)
 }
 
 // at returns now+d, never earlier than a millisecond from now, so that a

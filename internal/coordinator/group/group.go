@@ -74,6 +74,10 @@ type Group struct {
 	syncGeneration   int32
 
 	offsets map[topicPartition]offset
+
+	// consumer is set for a KIP-848 consumer group, whose state it holds;
+	// the classic fields above then stay Empty.
+	consumer *consumerGroup
 }
 
 func newGroup(id string, cfg *Config, now time.Time) *Group {

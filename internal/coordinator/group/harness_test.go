@@ -301,7 +301,7 @@ func describe(s *Shard, id string) string {
 
 func showOffsets(s *Shard, id string) string {
 	var lines []string
-	for _, t := range s.FetchOffsets(id, nil).Topics {
+	for _, t := range s.FetchOffsets(id, nil, nil, -1).Topics {
 		for _, p := range t.Partitions {
 			lines = append(lines, fmt.Sprintf("%s/%d: %d epoch=%d meta=%q", t.Topic, p.Partition, p.Offset, p.LeaderEpoch, deref(p.Metadata)))
 		}

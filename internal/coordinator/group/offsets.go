@@ -223,6 +223,8 @@ func (g *Group) expireOffsets(o *op, retentionMs int64) bool {
 func (g *Group) expiryBase() (func(offset) int64, bool) {
 	byCommit := func(off offset) int64 { return off.commitMs }
 	switch {
+	case g.consumer != nil: // Kafka's modern groups count from the commit
+		return byCommit, true
 	case g.protocolType == "":
 		return byCommit, true
 	case g.state == Empty:
@@ -243,6 +245,9 @@ const consumerProtocol = "consumer"
 // isSubscribedTo reports whether the group consumes topic; when that cannot
 // be known, a consumer group is taken to consume everything.
 func (g *Group) isSubscribedTo(topic string) bool {
+	if g.consumer != nil {
+		return g.consumer.subscribedTopic(topic)
+	}
 	topics, known := g.subscribedTopics()
 	if !known {
 		return g.protocolType == consumerProtocol

@@ -21,9 +21,9 @@ const (
 	offsetCommitValueExpiresV1 = 1 // the only value version with an expire timestamp
 )
 
-// ErrNotClassic is returned by Replay for records of other group types
-// (KIP-848 consumer groups, share and streams groups), which the runtime
-// routes elsewhere or skips.
+// ErrNotClassic is returned by Replay for records of group types Samsa
+// does not have (share and streams groups, KIP-848's partition metadata
+// and regular expression records).
 var ErrNotClassic = errors.New("group: not a classic group or offset commit record")
 
 // metadataRecord is the GroupMetadata record of the group with the given
@@ -107,6 +107,8 @@ func (s *Shard) Replay(key, value []byte) error {
 		return s.replayOffset(key, value)
 	case groupMetadataKeyVersion:
 		return s.replayGroup(key, value)
+	case cgMetadataType, cgMemberType, cgTargetMetaType, cgTargetMemberType, cgCurrentType:
+		return s.replayConsumer(key, value)
 	default:
 		return fmt.Errorf("%w: key version %d", ErrNotClassic, v)
 	}

@@ -80,7 +80,8 @@ func TestReplay(t *testing.T) {
 		wantErr error
 		check   func(*Shard) string
 	}{
-		{name: "foreign record type", records: []Record{{Key: be{}.i16(3).str("g"), Value: []byte{0}}}, wantErr: ErrNotClassic},
+		{name: "foreign record type (KIP-848 partition metadata, written by Kafka 4.0 only)", records: []Record{{Key: be{}.i16(4).str("g"), Value: []byte{0}}}, wantErr: ErrNotClassic},
+		{name: "malformed consumer group record", records: []Record{{Key: be{}.i16(3).str("g"), Value: []byte{0}}}, wantErr: errRecord},
 		{name: "short key", records: []Record{{Key: []byte{0}}}, wantErr: errAny},
 		{name: "malformed group value", records: []Record{{Key: groupKey("g"), Value: []byte{0, 3, 0}}}, wantErr: errAny},
 		{name: "malformed offset value", records: []Record{{Key: offRec.Key, Value: []byte{0, 3}}}, wantErr: errAny},

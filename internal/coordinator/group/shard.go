@@ -21,6 +21,10 @@ type Shard struct {
 	// hold stale entries, skipped when they do not match due.
 	due       map[string]time.Time
 	deadlines deadlineHeap
+
+	// topics is the latest cluster topics a consumer group heartbeat
+	// brought; what fences between heartbeats resolve subscriptions with.
+	topics *Topics
 }
 
 // NewShard returns an empty shard.
@@ -91,6 +95,9 @@ func (s *Shard) Join(now time.Time, h Handle, c Client, req *kmsg.JoinGroupReque
 		return o.fx
 	}
 	g := s.groups[req.Group]
+	if g != nil && g.consumer != nil && !s.joinConsumerGroup(o, r, g) {
+		return o.fx
+	}
 	created := false
 	if g == nil {
 		if req.MemberID != "" {
@@ -105,6 +112,22 @@ func (s *Shard) Join(now time.Time, h Handle, c Client, req *kmsg.JoinGroupReque
 	}
 	s.track(g)
 	return o.fx
+}
+
+// joinConsumerGroup handles a JoinGroup for a consumer group: an empty one
+// is deleted so that a classic group takes its place (Kafka's
+// maybeDeleteEmptyConsumerGroup); a non-empty one refuses the member with
+// INCONSISTENT_GROUP_PROTOCOL (Kafka 4 would admit a classic member into it,
+// KIP-848's migration path, which Samsa does not have). It reports whether
+// the join goes on.
+func (s *Shard) joinConsumerGroup(o *op, r *joinReq, g *Group) bool {
+	if len(g.consumer.members) > 0 {
+		r.fail(o, r.memberID, kerr.InconsistentGroupProtocol.Code)
+		return false
+	}
+	o.record(consumerTombstones(g)...)
+	g.consumer, g.protocolType = nil, ""
+	return true
 }
 
 // Sync handles a SyncGroup; followers' responses wait for the leader's.
@@ -136,7 +159,7 @@ func (s *Shard) Heartbeat(now time.Time, h Handle, req *kmsg.HeartbeatRequest) E
 	switch {
 	case req.Group == "":
 		o.respond(h, heartbeatResponse(req.Version, kerr.InvalidGroupID.Code))
-	case g == nil:
+	case g == nil || g.consumer != nil: // a consumer group has no classic members
 		o.respond(h, heartbeatResponse(req.Version, kerr.UnknownMemberID.Code))
 	default:
 		g.heartbeat(o, h, req)
@@ -161,7 +184,7 @@ func (s *Shard) Leave(now time.Time, h Handle, req *kmsg.LeaveGroupRequest) Effe
 	switch g := s.groups[req.Group]; {
 	case req.Group == "":
 		resp.ErrorCode = kerr.InvalidGroupID.Code
-	case g == nil: // as Kafka: every member unknown, not the request
+	case g == nil || g.consumer != nil: // as Kafka: every member unknown, not the request
 		codes := make([]int16, len(who))
 		for i := range codes {
 			codes[i] = kerr.UnknownMemberID.Code
@@ -195,6 +218,8 @@ func (s *Shard) CommitOffsets(now time.Time, h Handle, req *kmsg.OffsetCommitReq
 	g := s.groups[req.Group]
 	code := int16(0)
 	switch {
+	case g != nil && g.consumer != nil: // KIP-848: the generation is the member epoch
+		code = g.consumer.validateCommit(req.MemberID, req.Generation, req.Version)
 	case g != nil:
 		code = g.validateOffsetCommit(req.MemberID, req.InstanceID, req.Generation)
 	case req.Generation < 0: // a simple consumer: its group exists for its offsets
@@ -214,11 +239,19 @@ func (s *Shard) CommitOffsets(now time.Time, h Handle, req *kmsg.OffsetCommitReq
 }
 
 // FetchOffsets returns a group's committed offsets for topics, or all of
-// them when topics is nil (OffsetFetch). An unknown group has none.
-func (s *Shard) FetchOffsets(group string, topics []kmsg.OffsetFetchRequestGroupTopic) kmsg.OffsetFetchResponseGroup {
+// them when topics is nil (OffsetFetch). An unknown group has none. A
+// member of a consumer group names itself and its epoch (v9+, KIP-848):
+// UNKNOWN_MEMBER_ID or STALE_MEMBER_EPOCH if they are not current.
+func (s *Shard) FetchOffsets(group string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, epoch int32) kmsg.OffsetFetchResponseGroup {
 	resp := kmsg.NewOffsetFetchResponseGroup()
 	resp.Group = group
-	resp.Topics = s.groups[group].fetch(topics)
+	g := s.groups[group]
+	if g != nil && g.consumer != nil {
+		if resp.ErrorCode = g.consumer.validateFetch(memberID, epoch); resp.ErrorCode != 0 {
+			return resp
+		}
+	}
+	resp.Topics = g.fetch(topics)
 	return resp
 }
 
@@ -248,6 +281,8 @@ func (s *Shard) DeleteGroups(now time.Time, h Handle, req *kmsg.DeleteGroupsRequ
 		switch g := s.groups[id]; {
 		case g == nil:
 			rg.ErrorCode = kerr.GroupIDNotFound.Code
+		case g.consumer != nil && len(g.consumer.members) > 0:
+			rg.ErrorCode = kerr.NonEmptyGroup.Code
 		case g.state != Empty:
 			rg.ErrorCode = kerr.NonEmptyGroup.Code
 		default:
@@ -262,7 +297,11 @@ func (s *Shard) DeleteGroups(now time.Time, h Handle, req *kmsg.DeleteGroupsRequ
 // kill tombstones an empty group and its offsets and makes it Dead.
 func (s *Shard) kill(o *op, g *Group) {
 	g.deleteAllOffsets(o)
-	o.record(groupTombstone(g.id))
+	if g.consumer != nil {
+		o.record(consumerTombstones(g)...)
+	} else {
+		o.record(groupTombstone(g.id))
+	}
 	g.transition(o, Dead)
 	s.track(g)
 }
@@ -274,7 +313,7 @@ func (s *Shard) Cleanup(now time.Time) Effects {
 	for _, id := range s.GroupIDs() {
 		g := s.groups[id]
 		all := g.expireOffsets(o, s.cfg.OffsetsRetention.Milliseconds())
-		if all && g.state == Empty && len(g.pending) == 0 {
+		if all && g.state == Empty && len(g.pending) == 0 && (g.consumer == nil || len(g.consumer.members) == 0) {
 			s.kill(o, g)
 		}
 	}
@@ -290,7 +329,11 @@ func (s *Shard) Tick(now time.Time) Effects {
 			continue
 		}
 		delete(s.due, d.group)
-		if g := s.groups[d.group]; g != nil {
+		switch g := s.groups[d.group]; {
+		case g != nil && g.consumer != nil:
+			s.tickConsumer(o, g)
+			s.track(g)
+		case g != nil:
 			g.tick(o)
 			s.track(g)
 		}
@@ -316,6 +359,11 @@ func (s *Shard) Loaded(now time.Time) Effects {
 	o := &op{now: now}
 	for _, id := range s.GroupIDs() {
 		g := s.groups[id]
+		if g.consumer != nil {
+			s.loadedConsumer(o, g)
+			s.track(g)
+			continue
+		}
 		for _, m := range g.members {
 			g.reschedule(o, m, ms(m.sessionMs))
 		}
@@ -355,6 +403,11 @@ func (s *Shard) Describe(id string) (d kmsg.DescribeGroupsResponseGroup, found b
 		d.Group, d.State = id, Dead.String()
 		return d, false
 	}
+	if g.consumer != nil { // Kafka 4: not a classic group, so Dead (and GROUP_ID_NOT_FOUND from v6)
+		d = kmsg.NewDescribeGroupsResponseGroup()
+		d.Group, d.State, d.ErrorMessage = id, Dead.String(), ptr("Group "+id+" is not a classic group.")
+		return d, false
+	}
 	return g.Describe(), true
 }
 
@@ -384,18 +437,20 @@ func (g *Group) Describe() kmsg.DescribeGroupsResponseGroup {
 // List returns the groups for ListGroups, filtered by state (v4+) and type
 // (v5+), both case-insensitively; an empty filter keeps everything.
 func (s *Shard) List(states, types []string) []kmsg.ListGroupsResponseGroup {
-	if len(types) > 0 && !slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, "classic") }) {
-		return nil
+	in := func(filter []string, v string) bool {
+		return len(filter) == 0 || slices.ContainsFunc(filter, func(f string) bool { return strings.EqualFold(f, v) })
 	}
 	var out []kmsg.ListGroupsResponseGroup
 	for _, id := range s.GroupIDs() {
 		g := s.groups[id]
-		if len(states) > 0 && !slices.ContainsFunc(states, func(st string) bool { return strings.EqualFold(st, g.state.String()) }) {
-			continue
-		}
 		lg := kmsg.NewListGroupsResponseGroup()
 		lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = id, g.protocolType, g.state.String(), "classic"
-		out = append(out, lg)
+		if g.consumer != nil {
+			lg.GroupState, lg.GroupType = g.consumer.state().String(), "consumer"
+		}
+		if in(states, lg.GroupState) && in(types, lg.GroupType) {
+			out = append(out, lg)
+		}
 	}
 	return out
 }

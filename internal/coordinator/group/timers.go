@@ -24,6 +24,9 @@ const (
 // NextDeadline returns the earliest time at which Tick has work for this
 // group, or the zero time if none.
 func (g *Group) NextDeadline() time.Time {
+	if g.consumer != nil {
+		return g.consumer.nextDeadline()
+	}
 	if t, ok := g.nextTimer(); ok {
 		return t.at
 	}
