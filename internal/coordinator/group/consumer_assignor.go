@@ -155,29 +155,27 @@ func (u *uniform) assignFree() {
 	}
 }
 
-// balanceOnce moves partitions from the most loaded members to less
-// loaded subscribers while that narrows the gap; false if nothing moved.
+// balanceOnce moves one partition from the most loaded member that has a
+// subscriber at least two partitions lighter to the lightest such
+// subscriber; false if there is none. One move at a time keeps the moves
+// few: each goes from a heaviest member to a lightest.
 func (u *uniform) balanceOnce() bool {
 	members := slices.Clone(u.sp.members)
 	slices.SortStableFunc(members, func(a, b string) int { return u.load[b] - u.load[a] })
-	moved := false
 	for _, from := range members {
 		a := u.out[from]
 		for _, t := range a.sortedTopics() {
-			subs := u.sp.subscribers(t)
-			for i := len(a[t]) - 1; i >= 0; i-- {
-				to := u.leastLoaded(subs)
-				if u.load[from]-u.load[to] <= 1 {
-					break
-				}
-				p := a[t][i]
-				u.take(from, t, p)
-				u.give(to, t, p)
-				moved = true
+			to := u.leastLoaded(u.sp.subscribers(t))
+			if u.load[from]-u.load[to] <= 1 {
+				continue
 			}
+			p := a[t][len(a[t])-1]
+			u.take(from, t, p)
+			u.give(to, t, p)
+			return true
 		}
 	}
-	return moved
+	return false
 }
 
 func (u *uniform) take(m string, t uuid, p int32) {
