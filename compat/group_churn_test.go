@@ -65,7 +65,7 @@ func TestGroupChurnKafkajs(t *testing.T) {
 func testGroupChurn(t *testing.T, command func(addr, topic, group string) *exec.Cmd) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	addr := startBroker(t)
+	addr := startDefaultBroker(t)
 	topic, group := "churn", t.Name()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {

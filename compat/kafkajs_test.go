@@ -41,11 +41,13 @@ func TestKafkajs(t *testing.T) {
 // kafkajs's consumer group as most of its users run it (eachMessage,
 // autoCommit on: kafkajs commits what it resolved as it goes and when it
 // disconnects) reads the topic back from the beginning, checked record by
-// record; the offsets it committed are checked with kadm.
+// record; the offsets it committed are checked with kadm. The broker has
+// default group settings (50 offsets partitions, a 3 s initial rebalance
+// delay).
 func TestKafkajsGroup(t *testing.T) {
 	t.Parallel()
 	requireKafkajs(t)
-	addr := startBroker(t)
+	addr := startDefaultBroker(t)
 	runClient(t, "node", "node/roundtrip.js", addr, "kafkajs-group", "none", "-n", itoa(numRecords), "--group")
 	checkStored(t, addr, "kafkajs-group", "none", numRecords)
 
