@@ -10,6 +10,13 @@
 // headers and timestamps, and list offsets: earliest, latest and by time.
 // The records' spec is repeated in each client's program; keep them alike.
 //
+// Once per client, after the round trips, the client consumes the topic of
+// codec none as a member of a consumer group and commits; the test checks
+// what it read and, with kadm, what it committed, then runs the group again
+// after a few more records (group_test.go). Four confluent-kafka and four
+// kafkajs consumer processes are also run as one group while they are
+// killed and replaced one by one (group_churn_test.go).
+//
 // The external clients are installed by scripts/install-test-deps.sh (make
 // test runs it). A missing client fails its test: nothing skips silently.
 package compat
