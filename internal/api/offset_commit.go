@@ -3,7 +3,9 @@ package api
 // OffsetCommit (key 8), v2-10, as Kafka 4 (v0-1 are gone, KIP-896).
 // Group members commit with their generation; a simple consumer commits
 // with generation -1. v7 adds group.instance.id (KIP-345), v9 answers an
-// unknown group with GROUP_ID_NOT_FOUND, and v10 names topics by id
+// unknown group with GROUP_ID_NOT_FOUND and lets KIP-848 consumer group
+// members commit with their member epoch as the generation
+// (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID), and v10 names topics by id
 // (KIP-516). As in Kafka, a topic that does not exist is
 // UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID by id) for its partitions.
 

@@ -48,6 +48,14 @@
 // JoinGroup or SyncGroup that must wait for the rest of the group is
 // answered by a later operation or Tick.
 //
+// KIP-848 consumer groups (ConsumerGroupHeartbeat, consumer_*.go) live in
+// the same Shard and share its offsets: ConsumerHeartbeat takes the
+// cluster's Topics (the runtime builds them from the metadata image) so
+// that subscriptions, regular expressions (RE2, as Kafka's RE2J) and
+// partition counts resolve without I/O; their deadlines (session and
+// revocation timeouts) fire from Tick like the classic ones. Their records
+// are Kafka's types 3, 5, 6, 7 and 8 (consumer_records.go).
+//
 // Records use Kafka's own schemas (kmsg.GroupMetadataKey/Value,
 // kmsg.OffsetCommitKey/Value) and versions (group metadata key 2, value 3;
 // offset commit key 1, value 3, or 1 with an expire timestamp), so tools
