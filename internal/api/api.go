@@ -112,6 +112,12 @@ type Response struct {
 	Wait  func(ctx context.Context) []byte
 }
 
+// KeepsNoRequest reports the API keys whose handler keeps no reference to
+// the request body once its response is given, so the listener may reuse
+// the frame. Produce, the only large request, qualifies: its batches are
+// appended, and the log keeps no reference to them (log.Append).
+func KeepsNoRequest(key int16) bool { return key == int16(kmsg.Produce) }
+
 // Serve handles one request. A nil Response means none is sent (acks=0).
 // An error means the connection must be closed.
 func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte, c *Client) (*Response, error) {

@@ -183,7 +183,8 @@ func (b *Broker) listen() (func(), error) {
 	b.server = knet.NewServer(knet.Config{
 		ListenerName: b.cfg.ListenerName, MaxRequestSize: b.cfg.MaxRequestSize,
 		IdleTimeout: b.cfg.IdleTimeout, Logger: b.log, Hooks: b.netHooks(),
-		Release: wire.PutBuffer, // the API handler's responses come from wire.GetBuffer
+		Release:    wire.PutBuffer, // the API handler's responses come from wire.GetBuffer
+		Releasable: api.KeepsNoRequest,
 	}, knet.HandlerFunc(b.handle))
 	go func() {
 		if err := b.server.Serve(ln); err != nil && !errors.Is(err, knet.ErrServerClosed) {

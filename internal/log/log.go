@@ -187,8 +187,9 @@ func (l *Log) fail(err error) error {
 }
 
 // Append validates batch, assigns it the next offsets and leaderEpoch, and
-// writes it. The batch's bytes are rewritten in place. With FsyncOnAck the
-// call returns once the batch is durable.
+// writes it. The batch's bytes are rewritten in place, and the log keeps no
+// reference to them once the call returns. With FsyncOnAck the call
+// returns once the batch is durable.
 func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 	res, next, err := l.appendBatch(batch, true, leaderEpoch)
 	if err != nil {
@@ -336,13 +337,11 @@ func (l *Log) tooOld(s *segment, cfg *Config) bool {
 // commit that makes them durable. Appends only queue (no syscall, so they
 // do not contend with a running fsync); the group-commit leader writes the
 // whole queue to the active segment in one write, then fsyncs. Batches are
-// the appenders' own buffers: each appender waits until durable, so they
-// stay untouched until written. Guarded by the append lock.
+// copied in (see add). Guarded by the append lock.
 type writeQueue struct {
-	batches [][]byte
-	hdrs    []record.Header
-	bytes   int64
-	scratch []byte // reused to join the batches into one write
+	data  []byte // the queued batches back to back, copied: see add
+	hdrs  []record.Header
+	bytes int64
 }
 
 // Only small batches are queued: joining them saves a write per batch and
@@ -358,8 +357,11 @@ func (q *writeQueue) fits(n int) bool {
 	return n < queueMaxBatch && q.bytes+int64(n) <= queueMaxBytes
 }
 
+// add copies batch into the queue, so that no append keeps a reference to
+// its caller's buffer once it returns (the listener reuses request
+// buffers). The copy is the join the write needs anyway.
 func (q *writeQueue) add(batch []byte, h *record.Header) {
-	q.batches = append(q.batches, batch)
+	q.data = append(q.data, batch...)
 	q.hdrs = append(q.hdrs, *h)
 	q.bytes += int64(len(batch))
 }
@@ -367,21 +369,13 @@ func (q *writeQueue) add(batch []byte, h *record.Header) {
 // writeQueueLocked writes the queued batches to the active segment.
 func (l *Log) writeQueueLocked() error {
 	q := &l.queue
-	if len(q.batches) == 0 {
+	if len(q.hdrs) == 0 {
 		return nil
 	}
-	data := q.batches[0]
-	if len(q.batches) > 1 {
-		data = q.scratch[:0]
-		for _, b := range q.batches {
-			data = append(data, b...)
-		}
-		q.scratch = data
-	}
+	data := q.data
 	active := l.active()
 	err := active.write(data, q.hdrs, l.cfg.Load())
-	clear(q.batches) // drop the references to the appenders' buffers
-	q.batches, q.hdrs, q.bytes = q.batches[:0], q.hdrs[:0], 0
+	q.data, q.hdrs, q.bytes = q.data[:0], q.hdrs[:0], 0
 	if err != nil {
 		// The queued offsets were never written: the log ends where the
 		// data does, and the failure (set first) fails their waiters.

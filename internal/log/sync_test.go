@@ -1,6 +1,7 @@
 package log
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"sync"
@@ -185,5 +186,41 @@ func TestLeavingFsyncOnAckWritesTheQueue(t *testing.T) {
 	l2, _ := openLog(t, fsys, cfg, newClock())
 	if recs := readRecords(t, l2); len(recs) != 2 || recs[0].ts != 1 {
 		t.Fatalf("after reopening: %d records %+v", len(recs), recs)
+	}
+}
+
+// A deferred append waits in the write queue for the group commit, but the
+// queue holds a copy: the caller may reuse its buffer as soon as the call
+// returns (the listener does, for produce requests), and the log still
+// writes what was appended.
+func TestQueuedAppendKeepsNoReferenceToTheCallersBuffer(t *testing.T) {
+	cfg := testConfig()
+	cfg.FsyncOnAck = true
+	l, _ := openLog(t, vfs.NewMem(), cfg, newClock())
+	var want [][]byte
+	var next int64
+	for i := range 3 {
+		b := valueBatch(t, int64(i+1), 2, 10)
+		_, n, err := l.AppendDeferred(b, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next = n
+		want = append(want, bytes.Clone(b)) // as assigned offsets rewrote it
+		for j := range b {
+			b[j] = 0xee
+		}
+	}
+	if err := l.Sync(next); err != nil {
+		t.Fatal(err)
+	}
+	got := readBatches(t, l)
+	if len(got) != len(want) {
+		t.Fatalf("read %d batches, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("batch %d was read back changed: the log wrote the caller's reused buffer", i)
+		}
 	}
 }

@@ -72,6 +72,7 @@ type pending struct {
 	header   wire.RequestHeader
 	received time.Time
 	reply    Reply
+	frame    []byte // the request's, to give back once replied (Config.Releasable)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -174,12 +175,17 @@ func (c *conn) readLoop() {
 			return
 		}
 		reply := c.srv.handler.Handle(c.ctx, req)
+		var frame []byte
+		if f := c.srv.cfg.Releasable; f != nil && f(req.Header.Key) {
+			frame = req.frame
+		}
 		if reply == nil {
+			wire.PutBuffer(frame)
 			<-c.slots
 			continue
 		}
 		c.inflight.Add(1)
-		c.queue <- pending{header: req.Header, received: req.Received, reply: reply}
+		c.queue <- pending{header: req.Header, received: req.Received, reply: reply, frame: frame}
 	}
 }
 
@@ -214,7 +220,7 @@ func (c *conn) readRequest() (*Request, error) {
 	if f := c.srv.cfg.Hooks.RequestRead; f != nil {
 		f(c.info, &h, len(frame)+4)
 	}
-	return &Request{Header: h, Body: body, Conn: c.info, Received: received}, nil
+	return &Request{Header: h, Body: body, Conn: c.info, Received: received, frame: frame}, nil
 }
 
 // writeLoop writes the responses in request order until the reader closes
@@ -254,6 +260,7 @@ func (c *conn) writeReply(p pending) error {
 	if f := c.srv.cfg.Release; f != nil {
 		f(resp)
 	}
+	wire.PutBuffer(p.frame) // the handler is done with its request
 	if err != nil {
 		return fmt.Errorf("writing responses: %w", err)
 	}

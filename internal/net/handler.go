@@ -24,11 +24,13 @@ type ConnInfo struct {
 type Request struct {
 	Header wire.RequestHeader
 	// Body is the request after its header. It lies in a buffer allocated
-	// for this frame alone, so the handler owns it and may keep it (a
-	// produce's record batches, say).
+	// for this frame alone, so the handler owns it and may keep it, unless
+	// Config.Releasable names its key.
 	Body     []byte
 	Conn     *ConnInfo
 	Received time.Time // when the whole frame had been read
+
+	frame []byte // the whole frame, for wire.PutBuffer when releasable
 }
 
 // Handler handles requests. Handle is called on the connection's reader

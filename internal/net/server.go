@@ -66,6 +66,11 @@ type Config struct {
 	// Release, if set, gets each response once it is written (or failed
 	// to be): the handler's buffer, which the connection no longer holds.
 	Release func(resp []byte)
+	// Releasable, if set, names the API keys whose handler keeps no
+	// reference to the request once its reply is given: their frames go
+	// back to wire.PutBuffer after the response is written (or at once
+	// when there is none), instead of to the garbage collector.
+	Releasable func(key int16) bool
 }
 
 // Hooks are optional callbacks for metrics. They run on connection

@@ -593,3 +593,46 @@ func TestReleaseComesAfterTheResponseIsWritten(t *testing.T) {
 	}
 	waitFor(t, "every response released", func() bool { return released.Load() == n })
 }
+
+// Frames of releasable keys go back to wire.GetBuffer once their response
+// is written, so a later request of the same size reuses one; frames of
+// other keys stay with the handler, which may keep their bodies.
+func TestReleasableFramesAreReusedOthersKept(t *testing.T) {
+	const n = 20
+	var mu sync.Mutex
+	var kept [][]byte
+	ts := startServer(t, Config{Releasable: func(key int16) bool { return key == 0 }},
+		HandlerFunc(func(_ context.Context, req *Request) Reply {
+			mu.Lock()
+			kept = append(kept, req.Body)
+			mu.Unlock()
+			return Respond(echo(req))
+		}))
+	c := dial(t, ts.addr)
+	body := func(i int) string { return strings.Repeat(string(rune('a'+i)), 40<<10) }
+	for _, key := range []int16{3, 0} { // Metadata: kept; Produce: releasable
+		mu.Lock()
+		kept = nil
+		mu.Unlock()
+		for i := range n {
+			c.send(t, request(key, 1, int32(i), body(i)))
+			if _, _, err := c.recv(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		changed := 0
+		for i, b := range kept {
+			if string(b) != body(i) {
+				changed++
+			}
+		}
+		mu.Unlock()
+		switch {
+		case key == 3 && changed > 0:
+			t.Fatalf("%d kept bodies of a key that is not releasable were overwritten", changed)
+		case key == 0 && changed == 0:
+			t.Fatalf("no frame of a releasable key was reused in %d requests", n)
+		}
+	}
+}

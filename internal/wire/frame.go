@@ -42,9 +42,11 @@ const firstChunk = 1 << 20
 
 // ReadFrame reads one size-prefixed frame from r. A size that is negative
 // or above maxSize (Kafka's socket.request.max.bytes) is rejected before
-// any allocation. buf is reused when it is large enough; otherwise memory
-// grows with the bytes that actually arrive (doubling), never ahead of
-// them by more than their own size.
+// any allocation. buf is reused when it is large enough; otherwise the
+// frame's buffer comes from GetBuffer (give it back with PutBuffer when
+// done, or leave it to the garbage collector): at once up to 1 MiB, and
+// beyond that growing with the bytes that actually arrive (doubling),
+// never ahead of them by more than their own size.
 func ReadFrame(r io.Reader, maxSize int32, buf []byte) ([]byte, error) {
 	var size [4]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
@@ -62,11 +64,17 @@ func ReadFrame(r io.Reader, maxSize int32, buf []byte) ([]byte, error) {
 		_, err := io.ReadFull(r, buf)
 		return buf, frameErr(err)
 	}
-	buf = make([]byte, 0, min(n, firstChunk))
+	if n <= firstChunk {
+		buf = GetBuffer(n)
+		_, err := io.ReadFull(r, buf)
+		return buf, frameErr(err)
+	}
+	buf = GetBuffer(firstChunk)[:0]
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			grown := GetBuffer(min(n, 2*cap(buf)))[:len(buf)]
 			copy(grown, buf)
+			PutBuffer(buf)
 			buf = grown
 		}
 		m, err := io.ReadFull(r, buf[len(buf):min(n, cap(buf))])
