@@ -180,6 +180,7 @@ func saramaGroup(t *testing.T, addr, topic, group string, n int) []groupRecord {
 		t.Fatalf("NewConsumerGroup: %v", err)
 	}
 	ctx, cancel := context.WithCancel(testContext(t))
+	defer cancel()
 	recs := make(chan groupRecord)
 	consumed := make(chan error, 1)
 	go func() {

@@ -74,8 +74,11 @@ async function run(a) {
     const parts = (e.payload.memberAssignment[a.topic] || []).slice().sort((x, y) => x - y)
     emit(`A\t${parts.join(',')}\n`).catch(fail)
   })
+  // A crash kafkajs does not restart from leaves a member that consumes
+  // nothing: exit instead, so that the test sees it.
   consumer.on(consumer.events.CRASH, e => {
-    if (a.count !== null) fail(e.payload.error)
+    if (a.count !== null || !e.payload.restart) fail(e.payload.error)
+    else process.stderr.write(`kafkajs group: consumer crashed, kafkajs restarts it: ${e.payload.error}\n`)
   })
 
   await consumer.connect()
