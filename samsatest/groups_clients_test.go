@@ -70,9 +70,10 @@ func checkCommittedToEnd(t *testing.T, ctx context.Context, adm *kadm.Client, gr
 }
 
 // saramaHandler processes claims; sarama commits what it marked every
-// 100 ms and when a session ends. (A synchronous session.Commit per message
-// runs at about 25 commits a second in sarama 1.61, though an OffsetCommit
-// here takes under a millisecond from franz-go.)
+// 100 ms and when a session ends. (A synchronous session.Commit takes about
+// Consumer.MaxWaitTime: sarama sends it on the connection its long-polling
+// Fetch is waiting on, and responses come back in request order, as they
+// do from Kafka; compat/README.md has the measurement.)
 type saramaHandler struct{ tl *tally }
 
 func (saramaHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
