@@ -238,6 +238,16 @@ func TestGroupListAndDescribe(t *testing.T) {
 		t.Errorf("describe idle: %+v, offsets %v", d, got)
 	}
 
+	// Several groups come out in the order named (kadm's Lag reorders the
+	// slice it is given).
+	for _, names := range [][]string{{"live", "idle"}, {"idle", "live"}} {
+		var two []describedGroup
+		c.jsonOf(&two, append([]string{"group", "describe"}, names...)...)
+		if len(two) != 2 || two[0].Group != names[0] || two[1].Group != names[1] {
+			t.Errorf("group describe %v printed groups %+v", names, two)
+		}
+	}
+
 	text = c.ok("", "group", "describe", "live", "idle")
 	for _, want := range []string{"GROUP", "live", "idle", "Stable", "Empty", "TOTAL-LAG", "MEMBER-ID", "live-member",
 		"CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "orders"} {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,26 +16,37 @@ import (
 	"github.com/samsa-io/samsa/internal/cli/kit"
 )
 
-// described is one group of `group describe --format json`.
+// described is one group of `group describe --format json`. A consumer
+// group (KIP-848) adds its type, epochs and assignor (Protocol is its
+// assignor too); a classic group leaves them out.
 type described struct {
-	Group        string   `json:"group"`
-	Coordinator  int32    `json:"coordinator"`
-	State        string   `json:"state"`
-	ProtocolType string   `json:"protocol_type"`
-	Protocol     string   `json:"protocol"`
-	Members      []member `json:"members"`
-	Offsets      []offset `json:"offsets"`
+	Group           string   `json:"group"`
+	Coordinator     int32    `json:"coordinator"`
+	State           string   `json:"state"`
+	Type            string   `json:"type,omitempty"` // "consumer"; classic groups: absent
+	ProtocolType    string   `json:"protocol_type"`
+	Protocol        string   `json:"protocol"`
+	GroupEpoch      *int32   `json:"group_epoch,omitempty"`
+	AssignmentEpoch *int32   `json:"assignment_epoch,omitempty"`
+	Assignor        string   `json:"assignor,omitempty"`
+	Members         []member `json:"members"`
+	Offsets         []offset `json:"offsets"`
 	// TotalLag sums the lag of the partitions that have one (a commit and
 	// a known end).
 	TotalLag int64 `json:"total_lag"`
 }
 
+// member is one member of a group. A consumer group's member adds its
+// epoch, and its target assignment while it differs from what the member
+// owns (the member is reconciling).
 type member struct {
-	MemberID   string         `json:"member_id"`
-	InstanceID *string        `json:"instance_id"`
-	ClientID   string         `json:"client_id"`
-	Host       string         `json:"host"`
-	Assigned   []topicAssigns `json:"assigned"`
+	MemberID    string          `json:"member_id"`
+	InstanceID  *string         `json:"instance_id"`
+	ClientID    string          `json:"client_id"`
+	Host        string          `json:"host"`
+	MemberEpoch *int32          `json:"member_epoch,omitempty"`
+	Assigned    []topicAssigns  `json:"assigned"`
+	Target      *[]topicAssigns `json:"target_assigned,omitempty"`
 }
 
 type topicAssigns struct {
@@ -66,7 +78,13 @@ id, client id, host, assigned partitions), and per partition the committed
 offset, the log end offset (high watermark), the lag between them and the
 member that owns the partition. A partition without a commit shows "-" for
 its offset and lag, as kafka-consumer-groups.sh does. --format json prints
-an array of groups.`,
+an array of groups.
+
+A group of the consumer protocol (KIP-848, type "consumer" in
+` + "`samsa group list`" + `) is described with ConsumerGroupDescribe: its
+group epoch, assignment epoch and server-side assignor, each member's
+epoch, and for a member still reconciling the target assignment it is
+moving to (JSON: "target_assigned", present only then).`,
 		Example:           `  samsa group describe readers`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: kit.CompleteGroups,
@@ -97,14 +115,32 @@ an array of groups.`,
 	return cmd
 }
 
-// describe describes the groups in the order given, with their lag.
+// describe describes the groups in the order given, with their lag:
+// classic groups with DescribeGroups, and those it does not know as
+// classic with ConsumerGroupDescribe.
 func describe(ctx context.Context, adm *kadm.Client, groups []string) ([]described, error) {
-	lags, err := adm.Lag(ctx, groups...)
+	// Lag reuses the slice it is given for its own bookkeeping: a copy
+	// keeps groups in the order the user named them.
+	lags, err := adm.Lag(ctx, slices.Clone(groups)...)
+	if err != nil {
+		return nil, err
+	}
+	var notClassic []string
+	for _, g := range groups {
+		if l, ok := lags[g]; !ok || unknown(l) {
+			notClassic = append(notClassic, g)
+		}
+	}
+	consumers, err := describeConsumers(ctx, adm, notClassic)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]described, 0, len(groups))
 	for _, g := range groups {
+		if d, ok := consumers[g]; ok {
+			out = append(out, d)
+			continue
+		}
 		l, ok := lags[g]
 		if !ok || unknown(l) {
 			return nil, kit.UnknownGroup(g)
@@ -168,6 +204,9 @@ func describedOf(l kadm.DescribedGroupLag) described {
 }
 
 func printDescribed(w io.Writer, d described) error {
+	if d.Type == typeConsumer {
+		return printConsumerDescribed(w, d)
+	}
 	t := kit.NewTable(w)
 	t.Row("GROUP", d.Group)
 	t.Row("COORDINATOR", d.Coordinator)
@@ -190,8 +229,14 @@ func printDescribed(w io.Writer, d described) error {
 		}
 	}
 	fmt.Fprintln(w)
-	t = kit.NewTable(w, "topic", "partition", "current-offset", "log-end-offset", "lag", "member-id", "client-id", "host")
-	for _, o := range d.Offsets {
+	return printOffsets(w, d.Offsets)
+}
+
+// printOffsets prints the per-partition table: committed offset, log end,
+// lag and owner.
+func printOffsets(w io.Writer, offsets []offset) error {
+	t := kit.NewTable(w, "topic", "partition", "current-offset", "log-end-offset", "lag", "member-id", "client-id", "host")
+	for _, o := range offsets {
 		end := "-"
 		if o.LogEndOffset >= 0 {
 			end = fmt.Sprint(o.LogEndOffset)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -24,9 +25,10 @@ type listed struct {
 	Coordinator  int32  `json:"coordinator"`
 }
 
-// states are the classic group states Kafka reports, for --state's help
-// and completion.
-var states = []string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead"}
+// states are the group states Kafka reports, for --state's help and
+// completion: the classic ones, then those only consumer groups (KIP-848)
+// have.
+var states = []string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead", "Assigning", "Reconciling"}
 
 func listCommand() *cobra.Command {
 	var (
@@ -100,7 +102,9 @@ func indexFold(xs []string, s string) int {
 }
 
 // list asks every broker for its groups with ListGroups (kadm's listing
-// drops the group type of v5) and then describes them for member counts.
+// drops the group type of v5) and then describes them for member counts:
+// classic groups with DescribeGroups, consumer groups (KIP-848), which it
+// does not describe, with ConsumerGroupDescribe.
 func list(ctx context.Context, cl *kgo.Client, filter []string) ([]listed, error) {
 	req := kmsg.NewPtrListGroupsRequest()
 	req.StatesFilter = filter
@@ -137,6 +141,18 @@ func list(ctx context.Context, cl *kgo.Client, filter []string) ([]listed, error
 			if g.ErrorCode == 0 {
 				members[g.Group] = len(g.Members)
 			}
+		}
+	}
+	var consumers []string
+	for _, g := range out {
+		if g.Type == typeConsumer {
+			consumers = append(consumers, g.Group)
+		}
+	}
+	// An error leaves the counts 0, as above.
+	if cgs, err := consumerGroups(ctx, kadm.NewClient(cl), consumers); err == nil {
+		for g, d := range cgs {
+			members[g] = len(d.Members)
 		}
 	}
 	for i := range out {

@@ -275,14 +275,27 @@ func checkInactive(ctx context.Context, stderr io.Writer, adm *kadm.Client, grou
 	if !ok {
 		return fmt.Errorf("describing group %s: the broker did not answer for it", group)
 	}
-	if errors.Is(d.Err, kerr.GroupIDNotFound) || d.Err == nil && (d.State == "Empty" || d.State == "Dead") {
-		return nil // inactive, or new: Kafka lets offsets be set for a group that does not exist yet
-	}
-	if d.Err != nil {
+	state, members := d.State, len(d.Members)
+	switch {
+	case errors.Is(d.Err, kerr.GroupIDNotFound):
+		// Not a classic group: a consumer group (KIP-848), or none yet.
+		cgs, err := consumerGroups(ctx, adm, []string{group})
+		if err != nil {
+			return err
+		}
+		cg, ok := cgs[group]
+		if !ok {
+			return nil // new: Kafka lets offsets be set for a group that does not exist yet
+		}
+		state, members = cg.State, len(cg.Members)
+	case d.Err != nil:
 		return fmt.Errorf("describing group %s: %s", group, kit.Explain(d.Err, d.ErrMessage))
 	}
+	if state == "Empty" || state == "Dead" {
+		return nil // inactive
+	}
 	msg := fmt.Sprintf("group %s is %s with %d member(s): offsets can be reset only while the group is inactive; "+
-		"stop its consumers first (`samsa group describe %s` lists them)", group, d.State, len(d.Members), group)
+		"stop its consumers first (`samsa group describe %s` lists them)", group, state, members, group)
 	if dryRun {
 		fmt.Fprintln(stderr, "samsa: warning:", msg)
 		return nil
