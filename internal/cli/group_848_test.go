@@ -402,6 +402,12 @@ func TestGroup848DescribeReconciling(t *testing.T) {
 		t.Errorf("describe text while b reconciles:\n%s", text)
 	}
 
+	var listed []listedGroup
+	c.jsonOf(&listed, "group", "list", "--state", "reconciling")
+	if len(listed) != 1 || listed[0] != (listedGroup{Group: "rec", State: "Reconciling", ProtocolType: "consumer", Type: "consumer", Members: 2}) {
+		t.Errorf("group list --state reconciling: %+v", listed)
+	}
+
 	// a learns its new target, then acknowledges giving up b's half; b
 	// takes it and acknowledges: both own their targets.
 	a.heartbeat(t, "events")
