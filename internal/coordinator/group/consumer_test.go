@@ -558,6 +558,14 @@ func (h *cgHarness) checkReplay() {
 		if fmt.Sprint(a.owners) != fmt.Sprint(b.owners) || fmt.Sprint(a.target) != fmt.Sprint(b.target) || a.metadataHash != b.metadataHash {
 			h.t.Errorf("group %s after replay: owners %v targets %v hash %x, want %v %v %x", id, b.owners, b.target, b.metadataHash, a.owners, a.target, a.metadataHash)
 		}
+		for _, mid := range a.memberIDs() {
+			if got, want := b.members[mid], a.members[mid]; got == nil || !got.sameMetadata(want) || !got.sameAssignment(want) {
+				h.t.Errorf("group %s member %s after replay: %+v, want %+v", id, mid, got, want)
+			}
+		}
+		if a.epoch != b.epoch || a.assignmentEpoch != b.assignmentEpoch || fmt.Sprint(a.static) != fmt.Sprint(b.static) {
+			h.t.Errorf("group %s after replay: epochs %d/%d static %v, want %d/%d %v", id, b.epoch, b.assignmentEpoch, b.static, a.epoch, a.assignmentEpoch, a.static)
+		}
 		if fmt.Sprint(h.s.groups[id].offsets) != fmt.Sprint(s.groups[id].offsets) {
 			h.t.Errorf("group %s: offsets %v after replay, want %v", id, s.groups[id].offsets, h.s.groups[id].offsets)
 		}
