@@ -26,6 +26,6 @@ func (c *Coordinator) topics() *group.Topics {
 		t := im.Topic(name)
 		ts = append(ts, group.TopicMeta{Name: name, ID: t.ID, Partitions: int32(len(t.Partitions))})
 	}
-	c.mu.topics = topicsCache{image: im, topics: group.NewTopics(ts)}
+	c.mu.topics = topicsCache{image: im, topics: group.NewTopicsAt(im.Index, ts)}
 	return c.mu.topics.topics
 }

@@ -34,14 +34,19 @@ type TopicMeta struct {
 // Topics is the cluster's topics as the runtime passes them in (built from
 // the metadata image); it is read-only once built.
 type Topics struct {
+	index  uint64 // of the metadata image they come from
 	byName map[string]TopicMeta
 	byID   map[uuid]string
 	names  []string // sorted
 }
 
 // NewTopics indexes ts.
-func NewTopics(ts []TopicMeta) *Topics {
-	t := &Topics{byName: make(map[string]TopicMeta, len(ts)), byID: make(map[uuid]string, len(ts))}
+func NewTopics(ts []TopicMeta) *Topics { return NewTopicsAt(0, ts) }
+
+// NewTopicsAt indexes ts, the topics of the metadata image at index; a
+// Shard never goes back to topics of an older image than it has seen.
+func NewTopicsAt(index uint64, ts []TopicMeta) *Topics {
+	t := &Topics{index: index, byName: make(map[string]TopicMeta, len(ts)), byID: make(map[uuid]string, len(ts))}
 	for _, m := range ts {
 		t.byName[m.Name] = m
 		t.byID[m.ID] = m.Name

@@ -106,8 +106,8 @@ func (s *Shard) validateHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest) *cgEr
 // cluster's current topics, which subscriptions resolve against.
 func (s *Shard) ConsumerHeartbeat(now time.Time, h Handle, c Client, topics *Topics, req *kmsg.ConsumerGroupHeartbeatRequest) Effects {
 	o := &op{now: now}
-	if topics != nil {
-		s.topics = topics
+	if topics != nil && (s.topics == nil || topics.index >= s.topics.index) {
+		s.topics = topics // never an older image than one already seen
 	}
 	resp, err := s.consumerHeartbeat(o, c, req)
 	if err != nil {
@@ -238,8 +238,11 @@ func (r *hbReq) update(m *cmember) {
 // of the subscribed topics changed (KIP-1101's hash), recording it.
 func (s *Shard) maybeBumpEpoch(o *op, g *Group, bump bool) {
 	cg := g.consumer
-	cg.subscribed = cg.subscribedNames(s.topics, nil, "")
-	hash := metadataHash(cg.subscribed, s.topics)
+	hash := cg.metadataHash
+	if s.topics != nil { // unknown until the first heartbeat after a load
+		cg.subscribed = cg.subscribedNames(s.topics, nil, "")
+		hash = metadataHash(cg.subscribed, s.topics)
+	}
 	if !bump && hash == cg.metadataHash {
 		return
 	}
@@ -350,7 +353,7 @@ func (s *Shard) updateTarget(o *op, g *Group) {
 	}
 	result := assignors[cg.preferredAssignor(s.cfg.ConsumerAssignors)](sp)
 	for _, id := range sp.members {
-		if !result[id].equal(cg.target[id]) {
+		if old, had := cg.target[id]; !had || !result[id].equal(old) {
 			o.record(targetRecord(g.id, id, result[id]))
 		}
 		cg.target[id] = result[id]

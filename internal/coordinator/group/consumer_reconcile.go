@@ -86,7 +86,9 @@ func computeNext(cg *consumerGroup, m *cmember, epoch int32) *cmember {
 		for _, p := range ps {
 			switch {
 			case assigned.has(t, p):
-			case cg.partitionEpoch(t, p) != -1:
+			case cg.partitionEpoch(t, p) != -1 && !m.revoking.has(t, p):
+				// Held by another member. One this member was revoking
+				// and no longer owns is its own to take back.
 				unreleased = true
 			default:
 				pending.add(t, p)
