@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -70,13 +71,13 @@ func newHBReq(c Client, req *kmsg.ConsumerGroupHeartbeatRequest) *hbReq {
 func (s *Shard) validateHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest) *cgErr {
 	invalid := func(msg string) *cgErr { return cgFail(kerr.InvalidRequest, "%s", msg) }
 	switch {
-	case req.MemberID == "" && (req.Version >= 1 || req.MemberEpoch > 0 || req.MemberEpoch == leaveEpoch):
+	case blank(&req.MemberID) && (req.Version >= 1 || req.MemberEpoch > 0 || req.MemberEpoch == leaveEpoch):
 		return invalid("MemberId can't be empty.")
-	case req.Group == "":
+	case blank(&req.Group):
 		return invalid("GroupId can't be empty.")
-	case req.InstanceID != nil && *req.InstanceID == "":
+	case blank(req.InstanceID):
 		return invalid("InstanceId can't be empty.")
-	case req.RackID != nil && *req.RackID == "":
+	case blank(req.RackID):
 		return invalid("RackId can't be empty.")
 	}
 	switch {
@@ -85,7 +86,7 @@ func (s *Shard) validateHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest) *cgEr
 	case req.MemberEpoch == 0 && (req.Topics == nil || len(req.Topics) > 0):
 		return invalid("TopicPartitions must be empty when (re-)joining.")
 	case req.MemberEpoch == 0 && req.SubscribedTopicNames == nil && req.SubscribedTopicRegex == nil:
-		return invalid("SubscribedTopicNames or SubscribedTopicRegex must be set in first request.")
+		return invalid("Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.")
 	case req.MemberEpoch == staticLeaveEpoch && req.InstanceID == nil:
 		return invalid("InstanceId can't be null.")
 	case req.MemberEpoch < staticLeaveEpoch:
@@ -100,6 +101,12 @@ func (s *Shard) validateHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest) *cgEr
 		}
 	}
 	return nil
+}
+
+// blank reports whether s is set but empty once trimmed, as Kafka's
+// throwIfEmptyString (Java's trim drops every character up to ' ').
+func blank(s *string) bool {
+	return s != nil && strings.TrimFunc(*s, func(r rune) bool { return r <= ' ' }) == ""
 }
 
 // ConsumerHeartbeat handles a ConsumerGroupHeartbeat. topics is the

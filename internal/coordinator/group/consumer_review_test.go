@@ -6,6 +6,9 @@ package group
 import (
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Kafka's GroupMetadataManager.consumerGroupFenceMember recomputes the
@@ -99,4 +102,31 @@ func TestConsumerNewMemberGetsATargetRecordEvenWhenEmpty(t *testing.T) {
 		t.Errorf("%d target assignment records for mb, want 1", n)
 	}
 	h.checkReplay()
+}
+
+// Kafka's throwIfEmptyString (GroupMetadataManager) refuses a blank id,
+// value.trim().isEmpty(), not only an empty one (GroupMetadataManagerTest
+// sends the group id "   "); and a join with neither names nor a regex is
+// refused with the message of Kafka 4.x.
+func TestConsumerBlankIdsAreInvalid(t *testing.T) {
+	h := newCGHarness(t, nil)
+	blankRack := join("g", "m", "a")
+	blankRack.RackID = ptr("\t")
+	blankInstance := join("g", "m", "a")
+	blankInstance.InstanceID = ptr("  ")
+	for _, req := range []*kmsg.ConsumerGroupHeartbeatRequest{
+		join("   ", "m", "a"), join("g", " ", "a"), blankRack, blankInstance,
+	} {
+		h.fails(req, kerr.InvalidRequest)
+	}
+	noSub := join("g", "m")
+	noSub.SubscribedTopicNames = nil
+	resp := h.hb(noSub)
+	const want = "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining."
+	if resp.ErrorCode != kerr.InvalidRequest.Code || deref(resp.ErrorMessage) != want {
+		t.Errorf("join without a subscription: %v %q, want INVALID_REQUEST %q", kerr.ErrorForCode(resp.ErrorCode), deref(resp.ErrorMessage), want)
+	}
+	if len(h.s.groups) != 0 || len(h.records) != 0 {
+		t.Errorf("rejected requests created %d groups and %d records", len(h.s.groups), len(h.records))
+	}
 }
