@@ -180,7 +180,7 @@ func (c *conn) readLoop() {
 			frame = req.frame
 		}
 		if reply == nil {
-			wire.PutBuffer(frame)
+			c.release(frame)
 			<-c.slots
 			continue
 		}
@@ -257,10 +257,8 @@ func (c *conn) writeReply(p pending) error {
 	binary.BigEndian.PutUint32(size[:], uint32(len(resp)))
 	c.bw.Write(size[:])
 	_, err = c.bw.Write(resp)
-	if f := c.srv.cfg.Release; f != nil {
-		f(resp)
-	}
-	wire.PutBuffer(p.frame) // the handler is done with its request
+	c.release(resp)
+	c.release(p.frame) // the handler is done with its request
 	if err != nil {
 		return fmt.Errorf("writing responses: %w", err)
 	}
@@ -277,6 +275,13 @@ func (c *conn) writeReply(p pending) error {
 		}
 	}
 	return nil
+}
+
+// release gives a buffer the connection is done with to Config.Release.
+func (c *conn) release(b []byte) {
+	if f := c.srv.cfg.Release; f != nil && b != nil {
+		f(b)
+	}
 }
 
 // checkResponse checks what the connection can of a handler's response:

@@ -30,7 +30,7 @@ type Request struct {
 	Conn     *ConnInfo
 	Received time.Time // when the whole frame had been read
 
-	frame []byte // the whole frame, for wire.PutBuffer when releasable
+	frame []byte // the whole frame, for Config.Release when releasable
 }
 
 // Handler handles requests. Handle is called on the connection's reader

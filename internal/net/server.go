@@ -63,13 +63,13 @@ type Config struct {
 	// Logger receives connection errors; slog.Default() if nil.
 	Logger *slog.Logger
 	Hooks  Hooks
-	// Release, if set, gets each response once it is written (or failed
-	// to be): the handler's buffer, which the connection no longer holds.
-	Release func(resp []byte)
+	// Release, if set, gets the buffers the connection is done with: each
+	// response once written (or failed to be), and the request frames of
+	// Releasable keys once their response is written, or at once when
+	// there is none.
+	Release func(buf []byte)
 	// Releasable, if set, names the API keys whose handler keeps no
-	// reference to the request once its reply is given: their frames go
-	// back to wire.PutBuffer after the response is written (or at once
-	// when there is none), instead of to the garbage collector.
+	// reference to the request once its reply is given.
 	Releasable func(key int16) bool
 }
 
