@@ -15,6 +15,7 @@ import (
 
 	"github.com/samsa-io/samsa/internal/coordinator/group"
 	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/record"
 )
 
 func TestPartitionForMatchesKafka(t *testing.T) {
@@ -257,5 +258,36 @@ func TestResponsesWaitForTheCommit(t *testing.T) {
 	}
 	if got := <-read; got != 4 {
 		t.Fatalf("read %d, want 4", got)
+	}
+}
+
+// A record of a type Samsa does not have (here Kafka's
+// ConsumerGroupRegularExpression, type 16, as a Kafka broker would have
+// written it) is skipped with a warning when the shard loads, as Kafka's
+// CoordinatorLoaderImpl skips an UnknownRecordTypeException ("a left over
+// from an aborted upgrade"), instead of failing the load forever.
+func TestLoadSkipsRecordsOfUnknownTypes(t *testing.T) {
+	f := newFixture(t, 3)
+	c := f.start(t)
+	if code := commit(t, c, "a", 7); code != 0 {
+		t.Fatalf("commit: %v", kerr.ErrorForCode(code))
+	}
+	c.Close()
+	key := binary.BigEndian.AppendUint16(nil, 16)
+	key = append(key, "\x00\x01a\x00\x02.*"...) // group "a", regex ".*"
+	batch, err := record.Build(record.BatchSpec{ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, LastOffsetDelta: -1},
+		[]record.Record{{Key: key, Value: []byte{0, 0, 1, 2, 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.parts[c.partitionFor("a")].Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	c = f.start(t)
+	if got := fetched(t, c, "a"); got != 7 {
+		t.Fatalf("offset %d after loading past an unknown record type, want 7", got)
+	}
+	if code := commit(t, c, "a", 9); code != 0 || fetched(t, c, "a") != 9 {
+		t.Fatalf("the loaded shard does not take commits: %v", kerr.ErrorForCode(code))
 	}
 }

@@ -1,7 +1,10 @@
 package coordinator
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -88,12 +91,18 @@ func (s *shard) resetTimer(t *time.Timer) {
 // loadUntilDone loads the shard, retrying; requests that arrive while it
 // cannot load get COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
 func (s *shard) loadUntilDone() bool {
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.load()
 		if err == nil {
 			return true
 		}
-		s.c.log.Debug("loading a group coordinator shard", "partition", s.p, "err", err)
+		// A partition not hosted yet fails the first attempts of a new
+		// topic; a failure that lasts (10 s) is worth an operator's look.
+		level := slog.LevelDebug
+		if attempt%100 == 0 {
+			level = slog.LevelWarn
+		}
+		s.c.log.Log(context.Background(), level, "loading a group coordinator shard failed; retrying", "partition", s.p, "attempt", attempt, "err", err)
 		retry := time.NewTimer(loadRetry)
 		for waiting := true; waiting; {
 			select {
@@ -125,7 +134,7 @@ func (s *shard) load() error {
 		if offset >= hw || len(batches) == 0 {
 			break
 		}
-		if offset, err = replay(state, batches, offset); err != nil {
+		if offset, err = replay(state, batches, offset, s.c.log); err != nil {
 			return err
 		}
 	}
@@ -135,7 +144,10 @@ func (s *shard) load() error {
 }
 
 // replay applies whole batches and returns the offset after the last.
-func replay(state *group.Shard, batches []byte, offset int64) (int64, error) {
+// Records of types Samsa does not have are skipped with a warning, as
+// Kafka's CoordinatorLoaderImpl skips them (a partition Kafka wrote, or a
+// left over from an aborted upgrade); any other bad record fails the load.
+func replay(state *group.Shard, batches []byte, offset int64, log *slog.Logger) (int64, error) {
 	for len(batches) > 0 {
 		h, err := record.ParseHeader(batches)
 		if err != nil {
@@ -156,7 +168,13 @@ func replay(state *group.Shard, batches []byte, offset int64) (int64, error) {
 			return offset, err
 		}
 		for _, r := range recs {
-			if err := state.Replay(r.Key, r.Value); err != nil {
+			err := state.Replay(r.Key, r.Value)
+			if errors.Is(err, group.ErrNotClassic) {
+				log.Warn("skipping a group coordinator record of a type Samsa does not have",
+					"offset", r.Offset(h.BaseOffset), "err", err)
+				continue
+			}
+			if err != nil {
 				return offset, fmt.Errorf("coordinator: replaying offset %d: %w", r.Offset(h.BaseOffset), err)
 			}
 		}
