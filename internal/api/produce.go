@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -126,14 +127,26 @@ func firstError(resp *kmsg.ProduceResponse) string {
 }
 
 // commitAll waits for every appended batch to commit; a failed commit
-// turns that partition's answer into the error.
+// turns that partition's answer into the error. The partitions commit at
+// once: each is its own log with its own fsync, and waiting for them one
+// after another made a request spanning three partitions wait for three
+// fsyncs in a row.
 func commitAll(pending []pendingCommit) {
-	for _, pc := range pending {
-		if err := pc.p.Commit(pc.next); err != nil {
-			pc.resp.ErrorCode = errCode(err)
-			pc.resp.ErrorMessage = errMessage(err)
-			pc.resp.BaseOffset = -1
-		}
+	var wg sync.WaitGroup
+	for i := 1; i < len(pending); i++ {
+		wg.Go(func() { pending[i].commit() })
+	}
+	if len(pending) > 0 {
+		pending[0].commit()
+	}
+	wg.Wait()
+}
+
+func (pc *pendingCommit) commit() {
+	if err := pc.p.Commit(pc.next); err != nil {
+		pc.resp.ErrorCode = errCode(err)
+		pc.resp.ErrorMessage = errMessage(err)
+		pc.resp.BaseOffset = -1
 	}
 }
 
