@@ -226,9 +226,13 @@ func (r *results) targets() []target {
 	add("broker CPU ≤ 1 ms per MB consumed (1 KiB)", "CPU-ms/MB", r.of(samsa, cpuMs(1024, true)), m, o)
 	m, o = r.ratioCount(produceMBps(1024), func(v float64) bool { return v >= 2 })
 	add("produce throughput ≥ 2× kfake's (1 KiB, same run)", "× kfake", r.ratio(produceMBps(1024)), m, o)
-	p99 := e2eMs(point{ofProduce, 50}, func(l latency) time.Duration { return l.Result.Latency.P99 })
+	// The maximum sustainable end-to-end rate is the one measured with the
+	// consumer attached (BENCHMARKING.md: latency at a share of the maximum
+	// sustainable rate); 50% of the produce-only maximum overloads a
+	// machine whose cores the consumer shares.
+	p99 := e2eMs(point{ofE2E, 50}, func(l latency) time.Duration { return l.Result.Latency.P99 })
 	m, o = r.count(samsa, p99, func(v float64) bool { return v < 5 })
-	add("end-to-end p99 < 5 ms at 50% of the maximum rate (1 KiB)", "ms", r.of(samsa, p99), m, o)
+	add("end-to-end p99 < 5 ms at 50% of the maximum sustainable end-to-end rate (1 KiB)", "ms", r.of(samsa, p99), m, o)
 	return ts
 }
 
