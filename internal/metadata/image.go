@@ -39,6 +39,8 @@ type Image struct {
 	topics   map[string]*Topic
 	topicIDs map[UUID]*Topic
 	configs  map[ConfigKey]map[string]string
+	// nextProducerID is the first producer id no block has covered yet.
+	nextProducerID int64
 }
 
 // Empty is the image before any record.
@@ -78,6 +80,10 @@ func (im *Image) TopicNames() []string { return slices.Sorted(maps.Keys(im.topic
 // NumTopics is the number of topics.
 func (im *Image) NumTopics() int { return len(im.topics) }
 
+// NextProducerID is the first producer id not yet handed out in a block
+// (Kafka's ProducerIdsImage.nextProducerId); 0 before any block.
+func (im *Image) NextProducerID() int64 { return im.nextProducerID }
+
 // Configs returns the configs set on a resource (nil when none).
 func (im *Image) Configs(k ConfigKey) map[string]string { return im.configs[k] }
 
@@ -109,6 +115,8 @@ func (im *Image) clone() *Image {
 		topics:   maps.Clone(im.topics),
 		topicIDs: maps.Clone(im.topicIDs),
 		configs:  maps.Clone(im.configs),
+
+		nextProducerID: im.nextProducerID,
 	}
 }
 
@@ -124,6 +132,13 @@ func (im *Image) apply(r *Record) error {
 		return im.removeTopic(r.RemoveTopic.ID)
 	case r.Config != nil:
 		im.setConfig(r.Config)
+	case r.ProducerIDs != nil:
+		// Blocks only move forward: an older or equal next id would hand
+		// out ids again.
+		if r.ProducerIDs.NextProducerID <= im.nextProducerID {
+			return fmt.Errorf("producer id block ends at %d, not past the next id %d", r.ProducerIDs.NextProducerID, im.nextProducerID)
+		}
+		im.nextProducerID = r.ProducerIDs.NextProducerID
 	default:
 		return fmt.Errorf("empty record")
 	}
@@ -228,6 +243,9 @@ func (im *Image) Records() []Record {
 			v := im.configs[k][name]
 			out = append(out, Record{Config: &ConfigRecord{ResourceType: k.Type, ResourceName: k.Name, Name: name, Value: &v}})
 		}
+	}
+	if im.nextProducerID > 0 {
+		out = append(out, Record{ProducerIDs: &ProducerIDsRecord{BrokerID: -1, BrokerEpoch: -1, NextProducerID: im.nextProducerID}})
 	}
 	return out
 }

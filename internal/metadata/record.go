@@ -118,6 +118,17 @@ type ConfigRecord struct {
 	Value        *string `json:"value"`
 }
 
+// ProducerIDsRecord hands the block of producer ids below NextProducerID
+// to a broker (Kafka's ProducerIdsRecord, KIP-730): the controller commits
+// one per AllocateProducerIds, so an id is never given out twice, across
+// restarts included. A snapshot keeps only the next id (broker id and
+// epoch -1), as Kafka's ProducerIdsImage does.
+type ProducerIDsRecord struct {
+	BrokerID       int32 `json:"brokerId"`
+	BrokerEpoch    int64 `json:"brokerEpoch"`
+	NextProducerID int64 `json:"nextProducerId"`
+}
+
 // Record is one metadata record: exactly one field is set.
 type Record struct {
 	Broker      *BrokerRecord      `json:"broker,omitempty"`
@@ -125,11 +136,12 @@ type Record struct {
 	Partition   *PartitionRecord   `json:"partition,omitempty"`
 	RemoveTopic *RemoveTopicRecord `json:"removeTopic,omitempty"`
 	Config      *ConfigRecord      `json:"config,omitempty"`
+	ProducerIDs *ProducerIDsRecord `json:"producerIds,omitempty"`
 }
 
 func (r *Record) kinds() int {
 	n := 0
-	for _, set := range []bool{r.Broker != nil, r.Topic != nil, r.Partition != nil, r.RemoveTopic != nil, r.Config != nil} {
+	for _, set := range []bool{r.Broker != nil, r.Topic != nil, r.Partition != nil, r.RemoveTopic != nil, r.Config != nil, r.ProducerIDs != nil} {
 		if set {
 			n++
 		}

@@ -75,7 +75,8 @@ func (s *Store) Apply(index uint64, data []byte) error {
 		next, err = old.Apply(index, recs)
 	}
 	if err != nil {
-		next = &Image{Index: index, brokers: old.brokers, topics: old.topics, topicIDs: old.topicIDs, configs: old.configs}
+		next = &Image{Index: index, brokers: old.brokers, topics: old.topics, topicIDs: old.topicIDs, configs: old.configs,
+			nextProducerID: old.nextProducerID}
 		s.mu.Lock()
 		s.rejected = append(s.rejected, rejection{index, fmt.Errorf("entry %d: %w", index, err)})
 		s.mu.Unlock()
