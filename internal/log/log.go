@@ -88,6 +88,10 @@ type Log struct {
 	dirDirty atomic.Bool // a segment file was created since the last SyncDir
 	failed   atomic.Pointer[error]
 	closed   atomic.Bool
+	// producers is the idempotent producers' state (producer_state.go), as
+	// of the log end; hasSnapshots: a snapshot file exists. Append lock.
+	producers    *producerState
+	hasSnapshots bool
 
 	// maint serializes maintenance that restructures sealed segments:
 	// retention, DeleteRecords, truncation, compaction.
@@ -97,9 +101,12 @@ type Log struct {
 	flush flusher
 }
 
-// AppendResult describes an appended batch.
+// AppendResult describes an appended batch. For a producer's retry of a
+// batch already written (Duplicate), the offsets are the first write's and
+// nothing was written.
 type AppendResult struct {
 	BaseOffset, LastOffset int64
+	Duplicate              bool
 	// LogAppendTime is the broker timestamp stamped on the batch, or -1.
 	LogAppendTime  int64
 	LogStartOffset int64
@@ -238,7 +245,14 @@ func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendR
 	}
 	cfg := l.cfg.Load()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	err = l.writable()
+	if err == nil && leader {
+		var dup *BatchMetadata
+		if dup, err = l.producers.check(&h); dup != nil {
+			return l.duplicate(dup, cfg), dup.LastOffset + 1, nil
+		}
+	}
 	if err == nil && leader {
 		err = l.placeAsLeader(batch, &h, leaderEpoch, cfg, &res)
 	} else if err == nil && h.BaseOffset < l.leo.Load() {
@@ -247,9 +261,22 @@ func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendR
 	if err == nil {
 		err = l.appendLocked(batch, &h, h.PartitionLeaderEpoch, cfg)
 	}
+	if err == nil {
+		l.producers.update(&h)
+	}
 	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
-	l.mu.Unlock()
 	return res, h.NextOffset(), err
+}
+
+// duplicate answers a retried batch with its first write's offsets (and,
+// with LogAppendTime, its timestamp), as Kafka's duplicate detection does.
+func (l *Log) duplicate(dup *BatchMetadata, cfg *Config) AppendResult {
+	res := AppendResult{BaseOffset: dup.FirstOffset, LastOffset: dup.LastOffset, Duplicate: true,
+		LogAppendTime: -1, LogStartOffset: l.logStart.Load()}
+	if cfg.LogAppendTime {
+		res.LogAppendTime = dup.Timestamp
+	}
+	return res
 }
 
 // placeAsLeader gives batch the next offsets and leaderEpoch, and for
@@ -306,6 +333,11 @@ func (l *Log) appendLocked(batch []byte, h *record.Header, epoch int32, cfg *Con
 		}
 		var err error
 		if seg, err = l.roll(h.BaseOffset); err != nil {
+			return l.fail(err)
+		}
+		// Kafka snapshots producer state at each roll, so recovery replays
+		// at most the active segment.
+		if err := l.writeSnapshotLocked(seg.base); err != nil {
 			return l.fail(err)
 		}
 	}
@@ -532,6 +564,11 @@ func (l *Log) Close() error {
 	err := l.failure()
 	if err == nil {
 		err = l.Sync(l.leo.Load())
+	}
+	if err == nil {
+		l.mu.Lock()
+		err = l.writeSnapshotLocked(l.leo.Load()) // a clean restart replays nothing
+		l.mu.Unlock()
 	}
 	if err == nil {
 		err = l.active().unreserve()

@@ -277,6 +277,7 @@ func (l *Log) finishOpen(opts Options, rep *RecoveryReport) error {
 	}
 	l.leo.Store(active.next.Load())
 	l.logStart.Store(max(opts.LogStartOffset, segs[0].base))
+	l.producers = newProducerState()
 	var err error
 	if l.epochs, err = loadEpochCache(l.fs, l.dir); err != nil {
 		return err
@@ -301,7 +302,7 @@ func (l *Log) finishOpen(opts Options, rep *RecoveryReport) error {
 		return err
 	}
 	l.flush.durable = l.leo.Load()
-	return nil
+	return l.rebuildProducersLocked()
 }
 
 func (l *Log) closeSegments() {

@@ -97,6 +97,13 @@ func (l *Log) deletePrefixLocked(n int) error {
 	if err := l.epochs.truncateFromStart(l.logStart.Load()); err != nil {
 		return l.fail(err)
 	}
+	// Snapshots before the first segment are of no use to recovery. The
+	// producers themselves stay until they expire (KIP-360: a producer
+	// whose batches retention deleted is still alive).
+	first := segs[n].base
+	if err := l.removeSnapshots(func(off int64) bool { return off < first }); err != nil {
+		return l.fail(err)
+	}
 	return l.syncDirLocked()
 }
 

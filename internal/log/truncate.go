@@ -50,7 +50,15 @@ func (l *Log) truncateToLocked(offset int64) error {
 	if err := l.epochs.truncateFromEnd(keep); err != nil {
 		return l.fail(err)
 	}
-	return l.syncDirLocked() // the cut segment's index files are gone
+	if err := l.syncDirLocked(); err != nil { // the cut segment's index files are gone
+		return err
+	}
+	// Producer state as of the new end: snapshots past it go, and the
+	// latest one left is replayed forward (Kafka's truncateAndReload).
+	if err := l.rebuildProducersLocked(); err != nil {
+		return l.fail(err)
+	}
+	return nil
 }
 
 // cutSegment truncates s before the batch holding offset (or at its end)
@@ -128,6 +136,11 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	l.cleanerOffset.Store(offset)
 	l.flush.lower(offset)
 	if err := l.epochs.clear(); err != nil {
+		return l.fail(err)
+	}
+	l.producers = newProducerState()
+	l.hasSnapshots = false
+	if err := l.removeSnapshots(func(int64) bool { return true }); err != nil {
 		return l.fail(err)
 	}
 	return l.syncDirLocked()
