@@ -233,7 +233,7 @@ func producerCrashSeed(t *testing.T, seed uint64) {
 		seq  int32
 		base int64
 	}
-	next := map[int64]int32{}    // producer -> next sequence to send
+	next := map[int64]int32{}   // producer -> next sequence to send
 	last := map[int64][]acked{} // producer -> acknowledged durable batches
 	var rp int64
 	for round := range 6 {
