@@ -60,6 +60,12 @@ func appendError(err error) error {
 		code = kerr.MessageTooLarge
 	case errors.Is(err, log.ErrInvalidTimestamp):
 		code = kerr.InvalidTimestamp
+	case errors.Is(err, log.ErrOutOfOrderSequence):
+		code = kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, log.ErrInvalidProducerEpoch):
+		// Kafka 2.7+ answers a stale epoch on Produce so in every version
+		// (KIP-588), keeping PRODUCER_FENCED for the coordinator.
+		code = kerr.InvalidProducerEpoch
 	case errors.Is(err, log.ErrClosed):
 		code = kerr.NotLeaderForPartition // the partition is going away
 	default:
@@ -129,9 +135,11 @@ func (p *Partition) advance() {
 	p.mu.Unlock()
 }
 
-// Appended describes an appended batch.
+// Appended describes an appended batch. A producer's retry of a batch
+// already written (Duplicate) has the first write's offsets.
 type Appended struct {
 	BaseOffset     int64
+	Duplicate      bool
 	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
 	LogStartOffset int64
 	// Next is the offset after the batch: pass it to Commit.
@@ -152,7 +160,7 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 	if !p.log.FsyncOnAck() {
 		p.advance()
 	}
-	return Appended{BaseOffset: res.BaseOffset, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
+	return Appended{BaseOffset: res.BaseOffset, Duplicate: res.Duplicate, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
 }
 
 // Commit waits until every offset below next is committed, fsyncing with
