@@ -98,8 +98,8 @@ func (s *Shard) markerDone(o *op, t *txnMeta, r MarkerResult, ms *markerState) {
 	case kerr.InvalidProducerEpoch.Code, kerr.TransactionCoordinatorFenced.Code:
 		if !t.stalled {
 			o.fx.Warnings = append(o.fx.Warnings, fmt.Sprintf(
-				"txn: %s: marker for %s-%d refused with %s; stopped sending its markers",
-				t, r.Partition.Topic, r.Partition.Partition, kerr.ErrorForCode(r.ErrorCode)))
+				"txn: %s: marker for %s-%d refused with error %d; stopped sending its markers",
+				t, r.Partition.Topic, r.Partition.Partition, r.ErrorCode))
 		}
 		t.stalled = true
 		delete(s.retrying, t.id)
