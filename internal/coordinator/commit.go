@@ -1,17 +1,14 @@
 package coordinator
 
-import (
-	"sync"
-
-	"github.com/samsa-io/samsa/internal/coordinator/group"
-)
+import "sync"
 
 // committer waits for a shard's appends to commit off the shard's
 // goroutine, so the shard keeps taking operations while the log syncs;
 // one Commit covers every append before it (the log's group commit).
-// Responses are held in append order and delivered once their records,
-// and every record appended before them, are committed.
-type committer struct {
+// What it holds (responses, and for transactions markers too) is kept in
+// append order and released once its records, and every record appended
+// before them, are committed.
+type committer[R any] struct {
 	results  chan commitResult
 	signal   chan struct{}
 	quit     chan struct{}
@@ -23,7 +20,7 @@ type committer struct {
 
 	// Owned by the shard's goroutine.
 	epoch   uint64
-	waiting []waitingAppend
+	waiting []waitingAppend[R]
 }
 
 type commitReq struct {
@@ -39,12 +36,12 @@ type commitResult struct {
 }
 
 // waitingAppend is an append's responses, held until next is committed.
-type waitingAppend struct {
+type waitingAppend[R any] struct {
 	next      int64
-	responses []group.Response
+	responses []R
 }
 
-func (c *committer) start() {
+func (c *committer[R]) start() {
 	c.results = make(chan commitResult)
 	c.signal = make(chan struct{}, 1)
 	c.quit = make(chan struct{})
@@ -52,12 +49,12 @@ func (c *committer) start() {
 	go c.loop()
 }
 
-func (c *committer) stop() {
+func (c *committer[R]) stop() {
 	close(c.quit)
 	<-c.finished
 }
 
-func (c *committer) loop() {
+func (c *committer[R]) loop() {
 	defer close(c.finished)
 	for {
 		select {
@@ -82,8 +79,8 @@ func (c *committer) loop() {
 }
 
 // wait holds rs until part has committed up to next.
-func (c *committer) wait(part Partition, next int64, rs []group.Response) {
-	c.waiting = append(c.waiting, waitingAppend{next: next, responses: rs})
+func (c *committer[R]) wait(part Partition, next int64, rs []R) {
+	c.waiting = append(c.waiting, waitingAppend[R]{next: next, responses: rs})
 	c.mu.Lock()
 	c.target, c.has = commitReq{epoch: c.epoch, part: part, next: next}, true
 	c.mu.Unlock()
@@ -94,7 +91,7 @@ func (c *committer) wait(part Partition, next int64, rs []group.Response) {
 }
 
 // attach adds rs to the last waiting append; false if none is waiting.
-func (c *committer) attach(rs []group.Response) bool {
+func (c *committer[R]) attach(rs []R) bool {
 	if len(c.waiting) == 0 {
 		return false
 	}
@@ -105,11 +102,11 @@ func (c *committer) attach(rs []group.Response) bool {
 
 // done takes a commit's result: the responses it releases (or, with an
 // error, those it failed), and false for a result from before a reload.
-func (c *committer) done(res commitResult) ([]group.Response, bool, error) {
+func (c *committer[R]) done(res commitResult) ([]R, bool, error) {
 	if res.epoch != c.epoch {
 		return nil, false, nil
 	}
-	var rs []group.Response
+	var rs []R
 	n := 0
 	for n < len(c.waiting) && c.waiting[n].next <= res.next {
 		rs = append(rs, c.waiting[n].responses...)
@@ -121,8 +118,8 @@ func (c *committer) done(res commitResult) ([]group.Response, bool, error) {
 
 // abandon forgets every waiting append and returns their responses;
 // results of commits already asked for are ignored from now on.
-func (c *committer) abandon() []group.Response {
-	var rs []group.Response
+func (c *committer[R]) abandon() []R {
+	var rs []R
 	for _, w := range c.waiting {
 		rs = append(rs, w.responses...)
 	}

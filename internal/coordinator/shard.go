@@ -36,7 +36,7 @@ type shard struct {
 	state   *group.Shard
 	next    group.Handle
 	pending map[group.Handle]operation
-	commits committer
+	commits committer[group.Response]
 }
 
 // loadRetry is how long a shard waits before loading again after a failure.
@@ -148,6 +148,19 @@ func (s *shard) load() error {
 // Kafka's CoordinatorLoaderImpl skips them (a partition Kafka wrote, or a
 // left over from an aborted upgrade); any other bad record fails the load.
 func replay(state *group.Shard, batches []byte, offset int64, log *slog.Logger) (int64, error) {
+	return replayBatches(batches, offset, func(key, value []byte, at int64) error {
+		err := state.Replay(key, value)
+		if errors.Is(err, group.ErrNotClassic) {
+			log.Warn("skipping a group coordinator record of a type Samsa does not have", "offset", at, "err", err)
+			return nil
+		}
+		return err
+	})
+}
+
+// replayBatches calls apply for every record of whole batches, skipping
+// control batches, and returns the offset after the last batch.
+func replayBatches(batches []byte, offset int64, apply func(key, value []byte, offset int64) error) (int64, error) {
 	for len(batches) > 0 {
 		h, err := record.ParseHeader(batches)
 		if err != nil {
@@ -168,14 +181,9 @@ func replay(state *group.Shard, batches []byte, offset int64, log *slog.Logger) 
 			return offset, err
 		}
 		for _, r := range recs {
-			err := state.Replay(r.Key, r.Value)
-			if errors.Is(err, group.ErrNotClassic) {
-				log.Warn("skipping a group coordinator record of a type Samsa does not have",
-					"offset", r.Offset(h.BaseOffset), "err", err)
-				continue
-			}
-			if err != nil {
-				return offset, fmt.Errorf("coordinator: replaying offset %d: %w", r.Offset(h.BaseOffset), err)
+			at := r.Offset(h.BaseOffset)
+			if err := apply(r.Key, r.Value, at); err != nil {
+				return offset, fmt.Errorf("coordinator: replaying offset %d: %w", at, err)
 			}
 		}
 	}

@@ -1,0 +1,293 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/coordinator/txn"
+	"github.com/samsa-io/samsa/internal/record"
+)
+
+type txnOp struct {
+	fn   txnFunc
+	req  kmsg.Request
+	resp chan kmsg.Response
+}
+
+// txnOut is what waits for a commit: a response or a marker to send.
+type txnOut struct {
+	resp   *txn.Response
+	marker *txn.Marker
+}
+
+// markerBatch is a marker's results, tagged with the load they belong to.
+type markerBatch struct {
+	load    uint64
+	results []txn.MarkerResult
+}
+
+// txnShard is the runtime of one partition of __transaction_state: one
+// goroutine owns the txn.Shard and every field below.
+type txnShard struct {
+	c       *TxnCoordinator
+	p       int32
+	ops     chan txnOp
+	results chan markerBatch
+	done    chan struct{}
+
+	part    Partition
+	state   *txn.Shard
+	load    uint64 // bumped at every load: older marker results are dropped
+	next    txn.Handle
+	pending map[txn.Handle]txnOp
+	commits committer[txnOut]
+}
+
+func newTxnShard(c *TxnCoordinator, p int32) *txnShard {
+	return &txnShard{c: c, p: p, ops: make(chan txnOp, 64), results: make(chan markerBatch, 64),
+		done: make(chan struct{}), pending: map[txn.Handle]txnOp{}}
+}
+
+func (s *txnShard) run() {
+	s.commits.start()
+	defer s.commits.stop()
+	defer s.shutdown()
+	if !s.loadUntilDone() {
+		return
+	}
+	abort := time.NewTicker(s.c.cfg.AbortInterval)
+	defer abort.Stop()
+	expire := time.NewTicker(s.c.cfg.ExpireInterval)
+	defer expire.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		d := time.Hour
+		if at := s.state.NextDeadline(); !at.IsZero() {
+			d = max(at.Sub(s.c.cfg.Now()), 0)
+		}
+		timer.Reset(d)
+		select {
+		case <-s.c.stop:
+			return
+		case op := <-s.ops:
+			s.next++
+			s.pending[s.next] = op
+			s.apply(op.fn(s.state, s.c.cfg.Now(), s.next))
+		case res := <-s.commits.results:
+			s.committed(res)
+		case b := <-s.results:
+			if b.load == s.load {
+				s.apply(s.state.MarkersWritten(s.c.cfg.Now(), b.results))
+			}
+		case <-timer.C:
+			s.apply(s.state.Tick(s.c.cfg.Now()))
+		case <-abort.C:
+			s.apply(s.state.AbortTimedOut(s.c.cfg.Now()))
+		case <-expire.C:
+			s.apply(s.state.Cleanup(s.c.cfg.Now()))
+		}
+	}
+}
+
+// loadUntilDone loads, retrying; requests meanwhile get
+// COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
+func (s *txnShard) loadUntilDone() bool {
+	for attempt := 1; ; attempt++ {
+		err := s.loadOnce()
+		if err == nil {
+			return true
+		}
+		if attempt%100 == 0 {
+			s.c.log.Warn("loading a transaction coordinator shard failed; retrying", "partition", s.p, "attempt", attempt, "err", err)
+		}
+		retry := time.NewTimer(loadRetry)
+		for waiting := true; waiting; {
+			select {
+			case <-s.c.stop:
+				retry.Stop()
+				return false
+			case op := <-s.ops:
+				op.resp <- txnErrorResponse(op.req, kerr.CoordinatorLoadInProgress.Code)
+			case <-retry.C:
+				waiting = false
+			}
+		}
+	}
+}
+
+// loadOnce replays the partition into a new txn.Shard at the partition's
+// leader epoch (the coordinator epoch), then Loaded.
+func (s *txnShard) loadOnce() error {
+	part, err := s.c.cfg.Partition(s.p)
+	if err != nil {
+		return err
+	}
+	epoch := int32(0)
+	if t := s.c.cfg.Image().Topic(TxnTopic); t != nil && int(s.p) < len(t.Partitions) {
+		epoch = t.Partitions[s.p].LeaderEpoch
+	}
+	state := txn.NewShard(s.c.cfg.Txn, epoch)
+	var offset int64
+	for {
+		batches, hw, err := part.Read(offset, readChunk)
+		if err != nil {
+			return err
+		}
+		if offset >= hw || len(batches) == 0 {
+			break
+		}
+		offset, err = replayBatches(batches, offset, func(key, value []byte, at int64) error {
+			err := state.Replay(key, value)
+			if errors.Is(err, txn.ErrUnknownRecord) {
+				s.c.log.Warn("skipping a __transaction_state record Samsa does not know", "offset", at, "err", err)
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	s.part, s.state = part, state
+	s.load++
+	s.apply(state.Loaded(s.c.cfg.Now()))
+	return nil
+}
+
+// apply appends fx's records as one batch; its responses and markers wait
+// for their commit.
+func (s *txnShard) apply(fx txn.Effects) {
+	for _, t := range fx.Transitions {
+		s.c.log.Debug("transaction state", "id", t.TransactionalID, "from", t.From, "to", t.To,
+			"producer", t.ProducerID, "epoch", t.ProducerEpoch)
+	}
+	for _, w := range fx.Warnings {
+		s.c.log.Warn(w, "partition", s.p)
+	}
+	var outs []txnOut
+	for i := range fx.Responses {
+		outs = append(outs, txnOut{resp: &fx.Responses[i]})
+	}
+	for i := range fx.Markers {
+		outs = append(outs, txnOut{marker: &fx.Markers[i]})
+	}
+	if len(fx.Records) == 0 {
+		if !s.commits.attach(outs) {
+			s.deliver(outs)
+		}
+		return
+	}
+	next, err := s.append(fx.Records)
+	if err != nil {
+		s.reload(err, outs)
+		return
+	}
+	s.commits.wait(s.part, next, outs)
+}
+
+func (s *txnShard) append(recs []txn.Record) (int64, error) {
+	rs := make([]record.Record, len(recs))
+	for i, r := range recs {
+		rs[i] = record.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
+	}
+	batch, err := record.Build(record.BatchSpec{
+		BaseTimestamp: s.c.cfg.Now().UnixMilli(), ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, LastOffsetDelta: -1,
+	}, rs)
+	if err != nil {
+		return 0, err
+	}
+	return s.part.Append(batch)
+}
+
+func (s *txnShard) committed(res commitResult) {
+	outs, ok, err := s.commits.done(res)
+	if !ok {
+		return
+	}
+	if err != nil {
+		s.reload(err, outs)
+		return
+	}
+	s.deliver(outs)
+}
+
+// reload answers NOT_COORDINATOR to what failed and to every append still
+// waiting, drops their markers, and rebuilds the state by replay.
+func (s *txnShard) reload(err error, failed []txnOut) {
+	s.c.log.Warn("transaction coordinator append failed; reloading", "partition", s.p, "err", err)
+	for _, o := range append(failed, s.commits.abandon()...) {
+		if o.resp != nil {
+			s.fail(o.resp.Handle, kerr.NotCoordinator.Code)
+		}
+	}
+	s.loadUntilDone()
+}
+
+func (s *txnShard) deliver(outs []txnOut) {
+	for _, o := range outs {
+		if o.marker != nil {
+			s.send(*o.marker)
+			continue
+		}
+		if op, ok := s.pending[o.resp.Handle]; ok {
+			delete(s.pending, o.resp.Handle)
+			op.resp <- o.resp.Msg
+		}
+	}
+}
+
+// send writes a marker off the shard's goroutine and feeds its results
+// back.
+func (s *txnShard) send(m txn.Marker) {
+	load := s.load
+	s.c.wg.Add(1)
+	go func() {
+		defer s.c.wg.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-s.c.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		results := s.c.cfg.Markers.WriteMarkers(ctx, m)
+		select {
+		case s.results <- markerBatch{load: load, results: results}:
+		case <-s.c.stop:
+		}
+	}()
+}
+
+func (s *txnShard) fail(h txn.Handle, code int16) {
+	if op, ok := s.pending[h]; ok {
+		delete(s.pending, h)
+		op.resp <- txnErrorResponse(op.req, code)
+	}
+}
+
+func (s *txnShard) shutdown() {
+	defer close(s.done)
+	for _, o := range s.commits.abandon() {
+		if o.resp != nil {
+			s.fail(o.resp.Handle, kerr.NotCoordinator.Code)
+		}
+	}
+	for h := range s.pending {
+		s.fail(h, kerr.NotCoordinator.Code)
+	}
+	for {
+		select {
+		case op := <-s.ops:
+			op.resp <- txnErrorResponse(op.req, kerr.NotCoordinator.Code)
+		default:
+			return
+		}
+	}
+}
