@@ -61,6 +61,16 @@ type Deps struct {
 	Partition func(topic string, p int32) (Partition, error)
 	Admin     Admin
 	Groups    Groups
+	// ProducerIDs gives idempotent producers their ids (InitProducerId
+	// without a transactional id); nil answers COORDINATOR_NOT_AVAILABLE.
+	ProducerIDs ProducerIDs
+	// TxnCoordinator answers InitProducerId with a transactional id; nil
+	// answers COORDINATOR_NOT_AVAILABLE.
+	TxnCoordinator TxnCoordinator
+	// Producers lists a led partition's producers (DescribeProducers), or
+	// returns an error wrapping UNKNOWN_TOPIC_OR_PARTITION or
+	// NOT_LEADER_OR_FOLLOWER.
+	Producers func(topic string, partition int32) ([]ActiveProducer, error)
 	Configs   Configs
 	// LogDir is the path DescribeLogDirs reports.
 	LogDir string

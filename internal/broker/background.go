@@ -5,7 +5,8 @@ import "time"
 // startBackground runs the periodic log work, each on its own ticker:
 // flush.ms checks (page-cache mode), retention and compaction
 // (log.retention.check.interval.ms), and offset checkpoints
-// (log.flush.offset.checkpoint.interval.ms). Close stops them.
+// (log.flush.offset.checkpoint.interval.ms), and the expiry of idle
+// producer ids (producer.id.expiration.check.interval.ms). Close stops them.
 func (b *Broker) startBackground() {
 	b.every(b.cfg.FlushCheck, "flush", func() error {
 		for _, p := range b.parts.Partitions() {
@@ -17,6 +18,7 @@ func (b *Broker) startBackground() {
 	})
 	b.every(b.cfg.RetentionCheck, "retention and compaction", b.dir.Maintain)
 	b.every(b.cfg.CheckpointInterval, "checkpoint", b.dir.Checkpoint)
+	b.every(b.cfg.ProducerIDExpirationCheck, "producer id expiration", b.expireProducers)
 }
 
 func (b *Broker) every(d time.Duration, what string, fn func() error) {

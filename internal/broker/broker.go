@@ -220,6 +220,8 @@ func (b *Broker) apiDeps() api.Deps {
 		},
 		Admin:                  adminView{b.ctrl},
 		Groups:                 b.groups,
+		ProducerIDs:            b.newProducerIDs(),
+		Producers:              b.producers,
 		Configs:                b.configs(),
 		LogDir:                 b.cfg.DataDir,
 		AutoCreateTopics:       b.cfg.AutoCreateTopics,

@@ -36,6 +36,10 @@ type Config struct {
 	RetentionCheck         time.Duration // log.retention.check.interval.ms
 	CheckpointInterval     time.Duration // log.flush.offset.checkpoint.interval.ms
 	FlushCheck             time.Duration // log.flush.scheduler.interval.ms
+	// ProducerIDExpiration is producer.id.expiration.ms, checked every
+	// ProducerIDExpirationCheck (producer.id.expiration.check.interval.ms).
+	ProducerIDExpiration      time.Duration
+	ProducerIDExpirationCheck time.Duration
 
 	// Props are the static broker configs by Kafka name (the validated
 	// server.properties and flags): topic defaults come from them, and
@@ -72,6 +76,8 @@ func (c *Config) fill() error {
 	setDefault(&c.RetentionCheck, 5*time.Minute)
 	setDefault(&c.CheckpointInterval, time.Minute)
 	setDefault(&c.FlushCheck, time.Second)
+	setDefault(&c.ProducerIDExpiration, 24*time.Hour)
+	setDefault(&c.ProducerIDExpirationCheck, 10*time.Minute)
 	if c.FS == nil {
 		c.FS = vfs.OS
 	}

@@ -18,20 +18,22 @@ func FromProperties(props map[string]string) (Config, error) {
 		return Config{}, err
 	}
 	cfg := Config{
-		NodeID:                 int32(v.Int("node.id")),
-		DataDir:                firstDir(v),
-		MaxRequestSize:         int32(v.Int("socket.request.max.bytes")),
-		IdleTimeout:            v.Duration("connections.max.idle.ms"),
-		AutoCreateTopics:       v.Bool("auto.create.topics.enable"),
-		DeleteTopicEnable:      v.Bool("delete.topic.enable"),
-		DefaultPartitions:      int32(v.Int("num.partitions")),
-		DefaultReplication:     int16(v.Int("default.replication.factor")),
-		FetchSessionCacheSlots: v.Int("max.incremental.fetch.session.cache.slots"),
-		FetchMaxBytes:          int64(v.Int("fetch.max.bytes")),
-		RetentionCheck:         v.Duration("log.retention.check.interval.ms"),
-		CheckpointInterval:     v.Duration("log.flush.offset.checkpoint.interval.ms"),
-		MetricsAddr:            v.String("metrics.listen"),
-		Props:                  props,
+		NodeID:                    int32(v.Int("node.id")),
+		DataDir:                   firstDir(v),
+		MaxRequestSize:            int32(v.Int("socket.request.max.bytes")),
+		IdleTimeout:               v.Duration("connections.max.idle.ms"),
+		AutoCreateTopics:          v.Bool("auto.create.topics.enable"),
+		DeleteTopicEnable:         v.Bool("delete.topic.enable"),
+		DefaultPartitions:         int32(v.Int("num.partitions")),
+		DefaultReplication:        int16(v.Int("default.replication.factor")),
+		FetchSessionCacheSlots:    v.Int("max.incremental.fetch.session.cache.slots"),
+		FetchMaxBytes:             int64(v.Int("fetch.max.bytes")),
+		RetentionCheck:            v.Duration("log.retention.check.interval.ms"),
+		CheckpointInterval:        v.Duration("log.flush.offset.checkpoint.interval.ms"),
+		ProducerIDExpiration:      v.Duration("producer.id.expiration.ms"),
+		ProducerIDExpirationCheck: v.Duration("producer.id.expiration.check.interval.ms"),
+		MetricsAddr:               v.String("metrics.listen"),
+		Props:                     props,
 	}
 	if v.Source("log.flush.scheduler.interval.ms") != config.SourceDefault {
 		cfg.FlushCheck = v.Duration("log.flush.scheduler.interval.ms")

@@ -145,5 +145,8 @@ func txnDefs() []Def {
 		{Name: "producer.id.expiration.ms", Type: TypeInt, Default: "86400000", HasDefault: true,
 			Validator: AtLeast(1), Importance: Low, Mode: ClusterWide,
 			Doc: "How long a partition leader keeps an idle producer id's state; never while its transaction is open."},
+		{Name: "producer.id.expiration.check.interval.ms", Type: TypeInt, Default: "600000", HasDefault: true,
+			Validator: AtLeast(1), Importance: Low, Mode: ReadOnly,
+			Doc: "How often partition leaders remove producer ids idle for producer.id.expiration.ms (internal in Kafka)."},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -73,12 +74,21 @@ func NewProducerIDs(allocate func(ctx context.Context) (ProducerIDBlock, error))
 	return &ProducerIDs{allocate: allocate}
 }
 
-// Next returns an id never returned before by any broker.
-func (p *ProducerIDs) Next(ctx context.Context) (int64, error) {
+// allocateTimeout bounds a block's allocation: a caller that gets no id
+// answers a retriable error, and the client asks again.
+const allocateTimeout = 5 * time.Second
+
+// Next returns an id never returned before by any broker. Its errors are
+// the controller's (wrapping kerr codes); callers answer any other error
+// with COORDINATOR_LOAD_IN_PROGRESS, as Kafka does while it waits for a
+// block. The shape matches the transaction coordinator's ProducerIDs.
+func (p *ProducerIDs) Next() (int64, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.next == p.limit {
+		ctx, cancel := context.WithTimeout(context.Background(), allocateTimeout)
 		b, err := p.allocate(ctx)
+		cancel()
 		if err != nil {
 			return -1, err
 		}

@@ -71,7 +71,7 @@ func TestProducerIDsNeverRepeat(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 600 {
-				id, err := ids.Next(context.Background())
+				id, err := ids.Next()
 				if err != nil {
 					t.Error(err)
 					return
@@ -91,7 +91,7 @@ func TestProducerIDsNeverRepeat(t *testing.T) {
 	}
 	// A new manager (a restarted broker) starts with a new block.
 	ids2 := NewProducerIDs(func(ctx context.Context) (ProducerIDBlock, error) { return c.AllocateProducerIDs(ctx, 1, 0) })
-	if id, err := ids2.Next(context.Background()); err != nil || id != 3000 {
+	if id, err := ids2.Next(); err != nil || id != 3000 {
 		t.Fatalf("restarted manager's first id %d, %v", id, err)
 	}
 }
