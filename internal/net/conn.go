@@ -229,6 +229,7 @@ func (c *conn) writeLoop() {
 	for p := range c.queue {
 		if err := c.writeReply(p); err != nil {
 			c.abort(err)
+			c.discard()
 			return
 		}
 	}
@@ -237,27 +238,49 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// discard releases the regions of the replies still queued once the
+// writer has stopped, until the reader closes the queue.
+func (c *conn) discard() {
+	for p := range c.queue {
+		if vr, ok := p.reply.(VecReply); ok {
+			vr.Discard()
+		}
+	}
+}
+
+// wait waits for a reply's response.
+func (c *conn) wait(r Reply) (wire.Vec, error) {
+	if vr, ok := r.(VecReply); ok {
+		return vr.WaitVec(c.ctx)
+	}
+	b, err := r.Wait(c.ctx)
+	return wire.Vec{Bytes: b}, err
+}
+
 // writeReply buffers one response, flushing before a wait and whenever
 // nothing more is queued: responses ready together go out in one write.
+// File regions go out after a flush, with sendfile (writeRegion).
 func (c *conn) writeReply(p pending) error {
 	if c.bw.Buffered() > 0 && !p.reply.Ready() {
 		if err := c.bw.Flush(); err != nil {
 			return fmt.Errorf("writing responses: %w", err)
 		}
 	}
-	resp, err := p.reply.Wait(c.ctx)
+	resp, err := c.wait(p.reply)
 	if err == nil {
-		err = checkResponse(&p.header, resp)
+		err = checkResponse(&p.header, &resp)
 	}
 	if err != nil {
+		resp.ReleaseRegions()
 		c.bw.Flush() // the responses before this one still go out
 		return fmt.Errorf("reply to %s: %w", describe(&p.header), err)
 	}
+	n := resp.Len()
 	var size [4]byte
-	binary.BigEndian.PutUint32(size[:], uint32(len(resp)))
+	binary.BigEndian.PutUint32(size[:], uint32(n))
 	c.bw.Write(size[:])
-	_, err = c.bw.Write(resp)
-	c.release(resp)
+	err = c.writeVec(&resp)
+	c.release(resp.Bytes)
 	c.release(p.frame) // the handler is done with its request
 	if err != nil {
 		return fmt.Errorf("writing responses: %w", err)
@@ -266,7 +289,7 @@ func (c *conn) writeReply(p pending) error {
 	c.lastWrite.Store(now.UnixNano()) // before inflight drops: see readDeadline
 	c.inflight.Add(-1)
 	if f := c.srv.cfg.Hooks.ResponseSent; f != nil {
-		f(c.info, &p.header, len(resp)+4, now.Sub(p.received))
+		f(c.info, &p.header, n+4, now.Sub(p.received))
 	}
 	<-c.slots
 	if len(c.queue) == 0 {
@@ -286,14 +309,16 @@ func (c *conn) release(b []byte) {
 
 // checkResponse checks what the connection can of a handler's response:
 // that it fits a frame and answers the request's correlation id.
-func checkResponse(h *wire.RequestHeader, resp []byte) error {
-	switch {
-	case len(resp) < 4:
-		return fmt.Errorf("net: response of %d bytes has no correlation id", len(resp))
-	case len(resp) > math.MaxInt32:
-		return fmt.Errorf("net: response of %d bytes does not fit a frame", len(resp))
+func checkResponse(h *wire.RequestHeader, resp *wire.Vec) error {
+	switch n := resp.Len(); {
+	case len(resp.Bytes) < 4 || len(resp.Cuts) > 0 && resp.Cuts[0] < 4:
+		return fmt.Errorf("net: response of %d bytes has no correlation id", n)
+	case n > math.MaxInt32:
+		return fmt.Errorf("net: response of %d bytes does not fit a frame", n)
+	case len(resp.Cuts) != len(resp.Regions):
+		return fmt.Errorf("net: response has %d cuts for %d regions", len(resp.Cuts), len(resp.Regions))
 	}
-	if id := int32(binary.BigEndian.Uint32(resp)); id != h.CorrelationID {
+	if id := int32(binary.BigEndian.Uint32(resp.Bytes)); id != h.CorrelationID {
 		return fmt.Errorf("net: response has correlation id %d", id)
 	}
 	return nil

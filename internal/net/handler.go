@@ -2,6 +2,7 @@ package net
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync/atomic"
 	"time"
@@ -68,6 +69,42 @@ type Reply interface {
 	Ready() bool
 	Wait(ctx context.Context) ([]byte, error)
 }
+
+// VecReply is a Reply whose response may hold file regions (a fetch's
+// record batches, sent with sendfile): the writer calls WaitVec instead of
+// Wait, and writes the regions between the bytes. The writer releases the
+// regions once written or failed. Discard releases what a reply the
+// writer will never wait for holds (its connection closed first).
+type VecReply interface {
+	Reply
+	WaitVec(ctx context.Context) (wire.Vec, error)
+	Discard()
+}
+
+// RespondVec returns a VecReply whose response is v.
+func RespondVec(v wire.Vec) VecReply { return &doneVec{v: v} }
+
+type doneVec struct{ v wire.Vec }
+
+func (d *doneVec) Ready() bool { return true }
+func (d *doneVec) Wait(context.Context) ([]byte, error) {
+	return nil, errors.New("net: a VecReply is waited for with WaitVec")
+}
+func (d *doneVec) WaitVec(context.Context) (wire.Vec, error) { return d.v, nil }
+func (d *doneVec) Discard()                                  { d.v.ReleaseRegions() }
+
+// WaitVec returns a VecReply that is never ready: the writer calls wait,
+// in request order, for the response. Until then it holds no region.
+func WaitVec(wait func(ctx context.Context) wire.Vec) VecReply { return waitVec(wait) }
+
+type waitVec func(ctx context.Context) wire.Vec
+
+func (w waitVec) Ready() bool { return false }
+func (w waitVec) Wait(context.Context) ([]byte, error) {
+	return nil, errors.New("net: a VecReply is waited for with WaitVec")
+}
+func (w waitVec) WaitVec(ctx context.Context) (wire.Vec, error) { return w(ctx), nil }
+func (w waitVec) Discard()                                      {}
 
 // done is a Reply known when it is made.
 type done struct {
