@@ -39,6 +39,9 @@ type reply struct {
 	// encoded, if set, runs once the response is encoded: the memory it
 	// referenced (fetched records) may be reused.
 	encoded func()
+	// regions, if set, returns the file regions whose placeholders the
+	// response holds, in order (fetch_splice.go); the Response takes them.
+	regions func() []*wire.Region
 }
 
 func now(resp kmsg.Response) reply { return reply{resp: resp} }
@@ -105,11 +108,13 @@ func New(deps Deps) *Handler {
 // ErrClose asks the connection to close after logging why.
 var ErrClose = errors.New("api: closing the connection")
 
-// Response is the answer to one request: Bytes now (header and body,
-// without the size prefix), or Wait to call, in request order, for them.
+// Response is the answer to one request: Vec now (header and body,
+// without the size prefix; a fetch's records may be file regions), or Wait
+// to call, in request order, for it. Whoever holds a Vec with regions
+// must release them once written or abandoned.
 type Response struct {
-	Bytes []byte
-	Wait  func(ctx context.Context) []byte
+	Vec  wire.Vec
+	Wait func(ctx context.Context) wire.Vec
 }
 
 // KeepsNoRequest reports the API keys whose handler keeps no reference to
@@ -128,7 +133,7 @@ func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte
 	}
 	if hdr.Version < reg.min || hdr.Version > reg.max {
 		if hdr.Key == int16(kmsg.ApiVersions) {
-			return &Response{Bytes: h.encode(hdr, start, unsupportedApiVersions())}, nil
+			return &Response{Vec: wire.Vec{Bytes: h.encode(hdr, start, unsupportedApiVersions())}}, nil
 		}
 		return nil, fmt.Errorf("%w: API key %d version %d is outside %d-%d", ErrClose, hdr.Key, hdr.Version, reg.min, reg.max)
 	}
@@ -149,22 +154,38 @@ func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte
 		h.observe(hdr.Key, start)
 		return nil, nil
 	case r.wait != nil:
-		return &Response{Wait: func(ctx context.Context) []byte {
+		return &Response{Wait: func(ctx context.Context) wire.Vec {
 			resp := r.wait(ctx)
 			resp.SetVersion(hdr.Version)
-			return h.encodeReply(hdr, start, resp, r.encoded)
+			return h.encodeReply(hdr, start, resp, &r)
 		}}, nil
 	}
 	r.resp.SetVersion(hdr.Version)
-	return &Response{Bytes: h.encodeReply(hdr, start, r.resp, r.encoded)}, nil
+	return &Response{Vec: h.encodeReply(hdr, start, r.resp, &r)}, nil
 }
 
-func (h *Handler) encodeReply(hdr wire.RequestHeader, start time.Time, resp kmsg.Response, encoded func()) []byte {
-	b := h.encode(hdr, start, resp)
-	if encoded != nil {
-		encoded()
+// encodeReply encodes resp, splicing in the file regions it has
+// placeholders for (fetch_splice.go).
+func (h *Handler) encodeReply(hdr wire.RequestHeader, start time.Time, resp kmsg.Response, r *reply) wire.Vec {
+	var regions []*wire.Region
+	if r.regions != nil {
+		regions = r.regions()
 	}
-	return b
+	b := h.encode(hdr, start, resp)
+	v := wire.Vec{Bytes: b}
+	if len(regions) > 0 {
+		var ok bool
+		if v, ok = splice(b, resp.IsFlexible(), regions); !ok {
+			h.log.Error("api: fetch response placeholders not found; sending the records copied")
+			materialize(resp, regions)
+			wire.PutBuffer(b)
+			v = wire.Vec{Bytes: h.encode(hdr, start, resp)}
+		}
+	}
+	if r.encoded != nil {
+		r.encoded()
+	}
+	return v
 }
 
 // encode writes the response header (v1 with tagged fields for flexible

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/wire"
 )
 
 // Partition is one partition this broker hosts, as the API needs it. The
@@ -17,10 +18,10 @@ type Partition interface {
 	// Commit(next) returns.
 	Append(batch []byte) (base, logAppendTime, logStart, next int64, err error)
 	Commit(next int64) error
-	// Read returns batches from offset up to the high watermark, in buf's
+	// Read returns batches from offset up to the high watermark: in buf's
 	// memory when they fit its capacity (buf is the caller's again once it
-	// is done with records).
-	Read(buf []byte, offset int64, maxBytes int, minOne bool) (records []byte, hw, lastStable, logStart int64, err error)
+	// is done with them), or as a file region to send as it is.
+	Read(buf []byte, offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, err error)
 	// Watch calls notify whenever the high watermark moves, until cancel.
 	Watch(notify func()) (cancel func())
 	ListOffset(timestamp int64) (offset, ts int64, epoch int32, err error)
@@ -33,6 +34,14 @@ type Partition interface {
 	// DeleteRecordsBefore raises the log start offset (-1: the high
 	// watermark) and returns the new one.
 	DeleteRecordsBefore(offset int64) (int64, error)
+}
+
+// Records are batches read for a fetch: Bytes, or a Region of a segment
+// file, which the caller must release (wire.Region.Release) once written
+// or abandoned.
+type Records struct {
+	Bytes  []byte
+	Region *wire.Region
 }
 
 // Admin is the controller: it takes Kafka's admin requests and answers

@@ -7,6 +7,12 @@ package api
 // from v13 (KIP-516). Reads stop at the high watermark; read_committed
 // stops at the last stable offset, which equals it until transactions
 // exist.
+//
+// Records go out zero-copy: the partition returns a file region of the
+// batches instead of their bytes, the response is encoded with a
+// placeholder in their place (fetch_splice.go), and the connection sends
+// the region from the segment file with sendfile(2). With the log's
+// VerifyOnRead on, the batches are read, CRC-checked and copied instead.
 
 import (
 	"context"
@@ -40,9 +46,20 @@ type fetchResult struct {
 	p       Partition
 	buf     []byte // from wire.GetBuffer, given back once encoded or read again
 	records []byte
+	// region holds the batches instead of records; released once written
+	// (the response takes it), read again or left out.
+	region  *wire.Region
 	hw, lso int64
 	start   int64
 	err     error
+}
+
+// size is the bytes of batches read.
+func (r *fetchResult) size() int64 {
+	if r.region != nil {
+		return int64(r.region.Len)
+	}
+	return int64(len(r.records))
 }
 
 type fetchCall struct {
@@ -51,6 +68,8 @@ type fetchCall struct {
 	sess        *fetchSession // nil: sessionless
 	incremental bool
 	items       []*fetchItem
+	// regions are those respond put placeholders for, in order.
+	regions []*wire.Region
 }
 
 func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
@@ -63,8 +82,11 @@ func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) rep
 	}
 	results, ready := call.read()
 	if ready || r.MaxWaitMillis <= 0 {
-		return reply{resp: call.respond(results), encoded: func() { recycle(results) }}
+		return reply{resp: call.respond(results), encoded: func() { recycle(results) }, regions: call.takeRegions}
 	}
+	// The long poll reads again before it answers; holding no region
+	// meanwhile, it has none to release if the connection closes first.
+	recycle(results)
 	deadline := h.deps.Now().Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
 	return reply{
 		wait: func(ctx context.Context) kmsg.Response {
@@ -72,15 +94,28 @@ func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) rep
 			return call.respond(results)
 		},
 		encoded: func() { recycle(results) },
+		regions: call.takeRegions,
 	}
 }
 
-// recycle gives the read buffers of encoded or superseded results back.
+// recycle gives the read buffers and regions of encoded or superseded
+// results back.
 func recycle(results []fetchResult) {
 	for i := range results {
-		wire.PutBuffer(results[i].buf)
-		results[i].buf, results[i].records = nil, nil
+		res := &results[i]
+		wire.PutBuffer(res.buf)
+		if res.region != nil {
+			res.region.Release()
+		}
+		res.buf, res.records, res.region = nil, nil, nil
 	}
+}
+
+// takeRegions hands the regions placed in the response to the encoder.
+func (c *fetchCall) takeRegions() []*wire.Region {
+	r := c.regions
+	c.regions = nil
+	return r
 }
 
 // planFetch resolves the session (KIP-227) and the partitions to read.
@@ -174,8 +209,8 @@ func (c *fetchCall) read() (results []fetchResult, ready bool) {
 	total := int64(0)
 	for _, it := range c.items {
 		res := c.readOne(it, remaining, total == 0)
-		total += int64(len(res.records))
-		remaining -= int64(len(res.records))
+		total += res.size()
+		remaining -= res.size()
 		if res.err != nil {
 			ready = true
 		}
@@ -203,7 +238,9 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 	if limit > 0 && it.offset < p.HighWatermark() {
 		res.buf = wire.GetBuffer(int(limit))
 	}
-	res.records, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
+	var recs Records
+	recs, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
+	res.records, res.region = recs.Bytes, recs.Region
 	if res.err != nil {
 		res.hw, res.lso, res.start = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
 	}
@@ -274,10 +311,10 @@ func (c *fetchCall) include(res *fetchResult) bool {
 	if sp == nil {
 		return true
 	}
-	changed := !sp.sent || len(res.records) > 0 || res.err != nil ||
+	changed := !sp.sent || res.size() > 0 || res.err != nil ||
 		sp.hw != res.hw || sp.lso != res.lso || sp.logStart != res.start
 	sp.sent, sp.hw, sp.lso, sp.logStart = true, res.hw, res.lso, res.start
-	if len(res.records) > 0 {
+	if res.size() > 0 {
 		c.sess.moveToEnd(res.item.key)
 	}
 	return changed || !c.incremental
@@ -302,8 +339,18 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	if p.RecordBatches == nil {
 		p.RecordBatches = []byte{}
 	}
-	t.Partitions = append(t.Partitions, p)
-	if len(res.records) > 0 && c.h.deps.Fetched != nil {
-		c.h.deps.Fetched(res.item.name, int64(len(res.records)), batchRecords(res.records))
+	if n := res.size(); n > 0 && c.h.deps.Fetched != nil {
+		records := batchRecords(res.records)
+		if res.region != nil {
+			records = res.region.Records
+		}
+		c.h.deps.Fetched(res.item.name, n, records)
 	}
+	if res.region != nil {
+		// The response takes the region: encodeReply splices it in.
+		p.RecordBatches = placeholder(len(c.regions))
+		c.regions = append(c.regions, res.region)
+		res.region = nil
+	}
+	t.Partitions = append(t.Partitions, p)
 }

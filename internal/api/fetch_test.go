@@ -18,12 +18,12 @@ type racyPartition struct {
 	reads int
 }
 
-func (p *racyPartition) Read(_ []byte, offset int64, maxBytes int, minOne bool) ([]byte, int64, int64, int64, error) {
+func (p *racyPartition) Read(_ []byte, offset int64, maxBytes int, minOne bool) (Records, int64, int64, int64, error) {
 	p.reads++
 	if p.reads == 1 {
-		return nil, 0, 0, 0, nil
+		return Records{}, 0, 0, 0, nil
 	}
-	return make([]byte, 100), 1, 1, 0, nil
+	return Records{Bytes: make([]byte, 100)}, 1, 1, 0, nil
 }
 
 func (p *racyPartition) Watch(func()) func()    { return func() {} }

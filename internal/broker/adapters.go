@@ -11,6 +11,7 @@ import (
 	"github.com/samsa-io/samsa/internal/controller"
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/partition"
+	"github.com/samsa-io/samsa/internal/wire"
 )
 
 // partitionView adapts a hosted partition to the API's interface.
@@ -28,9 +29,13 @@ func (v partitionView) Append(batch []byte) (base, appendTime, logStart, next in
 
 func (v partitionView) Commit(next int64) error { return v.p.Commit(next) }
 
-func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool) ([]byte, int64, int64, int64, error) {
-	r, err := v.p.ReadInto(buf, offset, maxBytes, minOne)
-	return r.Records, r.HighWatermark, r.LastStable, r.LogStartOffset, err
+func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, error) {
+	r, err := v.p.ReadFetch(buf, offset, maxBytes, minOne)
+	recs := api.Records{Bytes: r.Records}
+	if g := r.Region; g != nil {
+		recs.Region = wire.NewRegion(g.File, g.Pos, g.Len, g.Next-g.First, g.Release)
+	}
+	return recs, r.HighWatermark, r.LastStable, r.LogStartOffset, err
 }
 
 func (v partitionView) Watch(notify func()) func() { return v.p.Watch(notify) }

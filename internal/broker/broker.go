@@ -246,17 +246,13 @@ func (b *Broker) handle(ctx context.Context, req *knet.Request) knet.Reply {
 		return knet.Fail(err)
 	case resp == nil:
 		return nil
+	case resp.Wait == nil && len(resp.Vec.Regions) == 0:
+		return knet.Respond(resp.Vec.Bytes)
 	case resp.Wait == nil:
-		return knet.Respond(resp.Bytes)
+		return knet.RespondVec(resp.Vec)
 	}
-	return waitReply(resp.Wait)
+	return knet.WaitVec(resp.Wait)
 }
-
-// waitReply is a response the connection's writer waits for.
-type waitReply func(ctx context.Context) []byte
-
-func (w waitReply) Ready() bool                              { return false }
-func (w waitReply) Wait(ctx context.Context) ([]byte, error) { return w(ctx), nil }
 
 // Addr is the address the Kafka listener is bound to.
 func (b *Broker) Addr() string { return b.listener.Addr().String() }

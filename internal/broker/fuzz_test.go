@@ -68,10 +68,12 @@ func FuzzServe(f *testing.F) {
 		if err != nil || resp == nil {
 			return
 		}
-		out := resp.Bytes
+		v := resp.Vec
 		if resp.Wait != nil {
-			out = resp.Wait(ctx)
+			v = resp.Wait(ctx)
 		}
+		v.ReleaseRegions()
+		out := v.Bytes
 		if len(out) < 4 || out[3] != 77 || out[0]|out[1]|out[2] != 0 {
 			t.Fatalf("response does not start with the correlation id: % x", out[:min(8, len(out))])
 		}

@@ -210,8 +210,11 @@ func middleSegmentDamage(t *testing.T, at int64) {
 	}
 
 	// With the recovery point past it the segment is not rescanned; reads
-	// check CRCs and report the damage instead of serving it.
-	l, _ := openLog(t, fsys, fixtureConfig(), newClock(), func(o *Options) { o.RecoveryPoint = 120 })
+	// with VerifyOnRead (off by default) check CRCs and report the damage
+	// instead of serving it.
+	cfg := fixtureConfig()
+	cfg.VerifyOnRead = true
+	l, _ := openLog(t, fsys, cfg, newClock(), func(o *Options) { o.RecoveryPoint = 120 })
 	defer l.Close()
 	served := 0
 	for k, off := 0, mid; off < bases[2]; k, off = k+1, off+2 {

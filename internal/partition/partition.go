@@ -201,7 +201,10 @@ func (p *Partition) Watch(notify func()) (cancel func()) {
 
 // ReadResult is a fetch from one partition.
 type ReadResult struct {
-	Records        []byte
+	Records []byte
+	// Region, from ReadFetch, holds the batches instead of Records; the
+	// caller must Release it.
+	Region         *log.Region
 	HighWatermark  int64
 	LastStable     int64
 	LogStartOffset int64
@@ -215,6 +218,28 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 
 // ReadInto is Read into buf's memory when the data fits (log.ReadInto).
 func (p *Partition) ReadInto(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	return p.read(offset, func(res *ReadResult, hw int64) (err error) {
+		res.Records, err = p.log.ReadInto(buf, offset, maxBytes, hw, minOne)
+		return err
+	})
+}
+
+// ReadFetch is what a Fetch reads: a file region of the batches
+// (log.ReadRegion), to send without copying them, unless the log verifies
+// CRCs on read (log.Config.VerifyOnRead): then ReadInto.
+func (p *Partition) ReadFetch(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	if p.log.VerifyOnRead() {
+		return p.ReadInto(buf, offset, maxBytes, minOne)
+	}
+	return p.read(offset, func(res *ReadResult, hw int64) (err error) {
+		res.Region, err = p.log.ReadRegion(offset, maxBytes, hw, minOne)
+		return err
+	})
+}
+
+// read checks offset against the log and the high watermark and calls
+// read for the batches below the high watermark.
+func (p *Partition) read(offset int64, read func(res *ReadResult, hw int64) error) (ReadResult, error) {
 	hw := p.hw.Load()
 	res := ReadResult{HighWatermark: hw, LastStable: hw, LogStartOffset: p.log.LogStartOffset()}
 	if offset < res.LogStartOffset || offset > p.log.LogEndOffset() {
@@ -223,14 +248,13 @@ func (p *Partition) ReadInto(buf []byte, offset int64, maxBytes int, minOne bool
 	if offset >= hw {
 		return res, nil
 	}
-	data, err := p.log.ReadInto(buf, offset, maxBytes, hw, minOne)
+	err := read(&res, hw)
 	if errors.Is(err, log.ErrOffsetOutOfRange) {
 		return res, ErrOutOfRange
 	}
 	if err != nil {
 		return res, readError(err)
 	}
-	res.Records = data
 	return res, nil
 }
 
