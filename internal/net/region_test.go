@@ -113,7 +113,8 @@ func TestVecRepliesArriveInOrder(t *testing.T) {
 	for i := range n {
 		frames = append(frames, metadata(int32(i), "x"))
 	}
-	go c.send(t, frames...)
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- writeInPieces(c.nc, bytes.Join(frames, nil)) }()
 	total := int64(0)
 	for i := range n {
 		corr, body, err := c.recv()
@@ -125,6 +126,9 @@ func TestVecRepliesArriveInOrder(t *testing.T) {
 			t.Fatalf("response %d (correlation %d): %d bytes, want %d, equal %v", i, corr, len(body), len(want)-4, bytes.Equal(body, want[4:]))
 		}
 		total += int64(len(want) + 4)
+	}
+	if err := <-sendErr; err != nil {
+		t.Fatal(err)
 	}
 	waitFor(t, "every region released", func() bool { return released.Load() == made.Load() })
 	waitFor(t, "the hook counting every byte", func() bool { return sent.Load() == total })
