@@ -85,7 +85,7 @@ func (l *Log) Clean() (CleanResult, error) {
 	if err != nil {
 		return res, err
 	}
-	f := filter{keys: keys, firstDirty: firstDirty, horizon: l.now().Add(-cfg.DeleteRetention).UnixMilli(), max: cfg.MaxDecompressedBytes}
+	f := filter{keys: keys, firstDirty: firstDirty, horizon: l.now().Add(-cfg.DeleteRetention).UnixMilli(), max: cfg.MaxDecompressedBytes, aborted: l.abortedBatch}
 	res.Ran = true
 	for _, g := range groupSegments(segs[:end], cfg) {
 		if err := l.cleanGroup(g, &f, &res); err != nil {
@@ -97,11 +97,15 @@ func (l *Log) Clean() (CleanResult, error) {
 	return res, nil
 }
 
-// cleanableEnd is the number of leading sealed segments old enough to clean.
+// cleanableEnd is the number of leading sealed segments old enough to
+// clean and wholly below the first unstable offset: an open transaction's
+// records are not decided yet (Kafka cleans only below the LSO).
 func (l *Log) cleanableEnd(segs []*segment, cfg *Config) int {
 	horizon := l.now().Add(-cfg.MinCompactionLag).UnixMilli()
+	unstable := l.unstable.Load()
 	n := 0
-	for n < len(segs)-1 && (cfg.MinCompactionLag <= 0 || segs[n].maxTs.Load() <= horizon) {
+	for n < len(segs)-1 && (cfg.MinCompactionLag <= 0 || segs[n].maxTs.Load() <= horizon) &&
+		(unstable < 0 || segs[n].next.Load() <= unstable) {
 		n++
 	}
 	return n
@@ -131,8 +135,8 @@ func (l *Log) latestOffsets(segs []*segment, cfg *Config) (map[string]int64, err
 	keys := map[string]int64{}
 	for _, s := range segs {
 		err := s.forEachBatch(func(batch []byte, h *record.Header) error {
-			if h.Control() {
-				return nil
+			if h.Control() || l.abortedBatch(h) {
+				return nil // an aborted record never shadows a committed one
 			}
 			recs, err := record.Records(batch, cfg.MaxDecompressedBytes)
 			if err != nil {
@@ -158,6 +162,7 @@ type filter struct {
 	firstDirty int64
 	horizon    int64 // tombstones in batches older than this may go
 	max        int
+	aborted    func(h *record.Header) bool
 	removed    int
 	tombstones int
 }
@@ -166,7 +171,11 @@ type filter struct {
 // every record stays, a rebuilt batch, or nil when none stays.
 func (f *filter) apply(batch []byte, h *record.Header) ([]byte, error) {
 	if h.Control() {
-		return batch, nil
+		return batch, nil // markers stay: consumers need them
+	}
+	if f.aborted != nil && f.aborted(h) {
+		f.removed += int(h.NumRecords) // Kafka's cleaner drops aborted data
+		return nil, nil
 	}
 	recs, err := record.Records(batch, f.max)
 	if err != nil {
@@ -222,7 +231,13 @@ func (l *Log) cleanGroup(group []*segment, f *filter, res *CleanResult) error {
 	res.SegmentsBefore += len(group)
 	res.BytesAfter += out.size.Load()
 	res.SegmentsAfter++
-	if err := l.swapFiles(group, out); err != nil {
+	err = l.swapFiles(group, out)
+	// The replaced segments' .txnindex files went with them: the new
+	// segment's holds the entries of every marker it covers.
+	if err == nil {
+		err = l.writeTxnIndex(out.base, group[len(group)-1].next.Load())
+	}
+	if err != nil {
 		out.release()
 		return l.fail(err)
 	}

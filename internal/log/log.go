@@ -93,6 +93,11 @@ type Log struct {
 	// of the log end; hasSnapshots: a snapshot file exists. Append lock.
 	producers    *producerState
 	hasSnapshots bool
+	// unstable is the first offset of the earliest open transaction, or
+	// -1; aborted is the aborted-transaction index (txn.go), replaced or
+	// appended to under the append lock, read without it.
+	unstable atomic.Int64
+	aborted  atomic.Pointer[[]AbortedTxn]
 
 	// maint serializes maintenance that restructures sealed segments:
 	// retention, DeleteRecords, truncation, compaction.
@@ -199,7 +204,19 @@ func (l *Log) fail(err error) error {
 // reference to them once the call returns. With FsyncOnAck the call
 // returns once the batch is durable.
 func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
-	res, next, err := l.appendBatch(batch, true, leaderEpoch)
+	res, next, err := l.appendBatch(batch, true, leaderEpoch, 0)
+	if err != nil {
+		return res, err
+	}
+	return res, l.afterAppend(next, l.cfg.Load())
+}
+
+// AppendMarker appends a transaction marker (a control batch,
+// record.BuildEndTxn) as the leader, checked against the producer's state
+// with the rules of transaction version tv (txn.go), and returns once it is
+// durable by the log's policy.
+func (l *Log) AppendMarker(batch []byte, leaderEpoch int32, tv int8) (AppendResult, error) {
+	res, next, err := l.appendBatch(batch, true, leaderEpoch, tv)
 	if err != nil {
 		return res, err
 	}
@@ -213,7 +230,7 @@ func (l *Log) Append(batch []byte, leaderEpoch int32) (AppendResult, error) {
 // runs, so both share one group commit. The flush.messages policy of
 // page-cache mode still applies here.
 func (l *Log) AppendDeferred(batch []byte, leaderEpoch int32) (res AppendResult, next int64, err error) {
-	res, next, err = l.appendBatch(batch, true, leaderEpoch)
+	res, next, err = l.appendBatch(batch, true, leaderEpoch, 0)
 	if cfg := l.cfg.Load(); err == nil && !cfg.FsyncOnAck {
 		err = l.afterAppend(next, cfg)
 	}
@@ -228,7 +245,7 @@ func (l *Log) FsyncOnAck() bool { return l.cfg.Load().FsyncOnAck }
 // its offsets and leader epoch. Its base offset must be at or past the log
 // end (a compacted leader may leave gaps).
 func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
-	res, next, err := l.appendBatch(batch, false, 0)
+	res, next, err := l.appendBatch(batch, false, 0, 0)
 	if err != nil {
 		return res, err
 	}
@@ -237,18 +254,31 @@ func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
 
 // appendBatch validates batch, places it under the append lock (as the
 // leader: new offsets and epoch; as a replica: its own, checked) and
-// appends it; it returns the next offset for the durability policy.
-func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendResult, int64, error) {
+// appends it; it returns the next offset for the durability policy. tv is
+// the transaction version a marker is checked with.
+func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32, tv int8) (AppendResult, int64, error) {
 	res := AppendResult{LogAppendTime: -1}
 	h, err := record.Validate(batch)
 	if err != nil {
 		return res, 0, err
 	}
+	var marker *record.EndTxn
+	if h.Control() {
+		m, err := record.ParseEndTxn(batch)
+		switch {
+		case err == nil:
+			marker = &m
+		case leader:
+			return res, 0, err
+		}
+	}
 	cfg := l.cfg.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err = l.writable()
-	if err == nil && leader {
+	if err == nil && leader && marker != nil {
+		err = l.producers.checkMarker(&h, marker, tv)
+	} else if err == nil && leader {
 		var dup *BatchMetadata
 		if dup, err = l.producers.check(&h); dup != nil {
 			return l.duplicate(dup, cfg), dup.LastOffset + 1, nil
@@ -263,7 +293,7 @@ func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32) (AppendR
 		err = l.appendLocked(batch, &h, h.PartitionLeaderEpoch, cfg)
 	}
 	if err == nil {
-		l.producers.update(&h)
+		err = l.updateProducersLocked(&h, marker)
 	}
 	res.BaseOffset, res.LastOffset, res.LogStartOffset = h.BaseOffset, h.LastOffset(), l.logStart.Load()
 	return res, h.NextOffset(), err

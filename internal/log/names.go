@@ -27,7 +27,7 @@ const (
 
 // The files of a segment: all of them, and the index files alone.
 var (
-	segmentSuffixes = []string{logSuffix, indexSuffix, timeIndexSuffix}
+	segmentSuffixes = []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix}
 	indexSuffixes   = []string{indexSuffix, timeIndexSuffix}
 )
 

@@ -244,7 +244,7 @@ func producerCrashSeed(t *testing.T, seed uint64) {
 		}
 		// The state equals a replay of the whole recovered log.
 		replayed := newProducerState()
-		if err := l.replayProducers(replayed, l.SegmentBases()[0], l.LogEndOffset()); err != nil {
+		if _, err := l.replayProducers(replayed, l.SegmentBases()[0], l.LogEndOffset()); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := l.Producers(), replayed.entries(); !reflect.DeepEqual(got, want) {

@@ -214,33 +214,57 @@ func (l *Log) rebuildProducersLocked() error {
 			return err
 		}
 	}
-	if err := l.replayProducers(ps, from, end); err != nil {
+	aborted, err := l.loadAborted(from)
+	if err != nil {
+		return err
+	}
+	replayed, err := l.replayProducers(ps, from, end)
+	if err != nil {
 		return err
 	}
 	l.producers = ps
-	return nil
+	l.setAborted(append(aborted, replayed...))
+	l.refreshUnstableLocked()
+	// The .txnindex files from the replayed offsets on say what replay
+	// found: a crash may have left entries of markers that were lost.
+	return l.writeTxnIndexes(from)
 }
 
-// replayProducers applies the headers of the batches in [from, end) to ps.
-func (l *Log) replayProducers(ps *producerState, from, end int64) error {
+// replayProducers applies the batches in [from, end) to ps (their headers,
+// and the markers of control batches), and returns the aborted
+// transactions their markers closed.
+func (l *Log) replayProducers(ps *producerState, from, end int64) ([]AbortedTxn, error) {
+	var aborted []AbortedTxn
 	segs := l.segments()
 	for i := floorSegment(segs, from); i < len(segs) && from < end; i++ {
 		s := segs[i]
 		pos, h, ok, err := s.find(from)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		size := s.size.Load()
 		for ok && pos < size && h.BaseOffset < end {
-			ps.update(&h)
+			if h.Control() {
+				m, err := s.readMarker(pos, &h)
+				if err != nil {
+					return nil, err
+				}
+				if m != nil {
+					if a := ps.completeTxn(&h, m); a != nil {
+						aborted = append(aborted, *a)
+					}
+				}
+			} else {
+				ps.update(&h)
+			}
 			from = h.NextOffset()
 			if pos += int64(h.Size()); pos >= size {
 				break
 			}
 			if h, err = s.readHeader(pos); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return aborted, nil
 }

@@ -30,11 +30,13 @@ package log
 // timestamp, as Kafka measures it) are forgotten, unless a transaction of
 // theirs is open.
 //
-// The transactional half (KIP-98 transactions, KIP-890) sits on top:
+// The transactional half (KIP-98 transactions, KIP-890) is in txn.go:
 // CoordinatorEpoch and CurrentTxnFirstOffset are kept, snapshotted and
 // shown by DescribeProducers; a transactional batch opens a transaction as
-// in Kafka, and control batches (transaction markers) are left to that
-// half, which will close it.
+// in Kafka, and a marker closes it. A batch without a sequence (-1) is a
+// coordinator's transactional write (the group coordinator's
+// TxnOffsetCommit records, Kafka's AppendOrigin.COORDINATOR): its epoch is
+// checked, its sequence is not, and it is not kept for duplicate detection.
 
 import (
 	"errors"
@@ -158,6 +160,9 @@ func (ps *producerState) check(h *record.Header) (*BatchMetadata, error) {
 	if h.ProducerEpoch < e.Epoch {
 		return nil, fmt.Errorf("%w: producer %d epoch %d, the partition has seen %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.Epoch)
 	}
+	if h.BaseSequence < 0 {
+		return nil, nil // a coordinator's write (TxnOffsetCommit): no sequence
+	}
 	if dup := e.duplicate(h); dup != nil {
 		return dup, nil
 	}
@@ -186,6 +191,13 @@ func (ps *producerState) update(h *record.Header) {
 	if e.Epoch != h.ProducerEpoch {
 		e.Epoch = h.ProducerEpoch
 		e.Batches = e.Batches[:0]
+	}
+	if h.BaseSequence < 0 { // a coordinator's transactional write: no sequence
+		e.LastTimestamp = h.MaxTimestamp
+		if h.Transactional() && e.CurrentTxnFirstOffset < 0 {
+			e.CurrentTxnFirstOffset = h.BaseOffset
+		}
+		return
 	}
 	if len(e.Batches) == batchesToRetain {
 		e.Batches = append(e.Batches[:0], e.Batches[1:]...)

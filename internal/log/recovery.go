@@ -93,7 +93,8 @@ func (l *Log) tidyDir(rep *RecoveryReport) ([]int64, error) {
 	for _, n := range names {
 		_, isIdx := parseSegmentName(n, indexSuffix)
 		_, isTime := parseSegmentName(n, timeIndexSuffix)
-		orphan := (isIdx || isTime) && !logs[baseOf(n)]
+		_, isTxn := parseSegmentName(n, txnIndexSuffix)
+		orphan := (isIdx || isTime || isTxn) && !logs[baseOf(n)]
 		if orphan || strings.HasSuffix(n, tmpSuffix) || strings.HasSuffix(n, cleanedSuffix) {
 			if err := l.fs.Remove(l.dir + "/" + n); err != nil && !vfs.IsNotExist(err) {
 				return nil, err
