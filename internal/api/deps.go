@@ -22,9 +22,14 @@ type Partition interface {
 	// memory when they fit its capacity (buf is the caller's again once it
 	// is done with them), or as a file region to send as it is.
 	Read(buf []byte, offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, err error)
+	// ReadCommitted is Read for read_committed consumers: up to the last
+	// stable offset, with the aborted transactions overlapping the range.
+	ReadCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, aborted []AbortedTxn, err error)
 	// Watch calls notify whenever the high watermark moves, until cancel.
 	Watch(notify func()) (cancel func())
-	ListOffset(timestamp int64) (offset, ts int64, epoch int32, err error)
+	// ListOffset looks a timestamp up below the high watermark, or with
+	// committed (READ_COMMITTED) below the last stable offset.
+	ListOffset(timestamp int64, committed bool) (offset, ts int64, epoch int32, err error)
 	EndOffsetForEpoch(epoch int32) (int32, int64)
 	CheckEpoch(clientEpoch int32) error
 	LeaderEpoch() int32
@@ -34,6 +39,11 @@ type Partition interface {
 	// DeleteRecordsBefore raises the log start offset (-1: the high
 	// watermark) and returns the new one.
 	DeleteRecordsBefore(offset int64) (int64, error)
+}
+
+// AbortedTxn is an aborted transaction a read_committed fetch reports.
+type AbortedTxn struct {
+	ProducerID, FirstOffset int64
 }
 
 // Records are batches read for a fetch: Bytes, or a Region of a segment
@@ -76,6 +86,9 @@ type Deps struct {
 	// TxnCoordinator answers InitProducerId with a transactional id; nil
 	// answers COORDINATOR_NOT_AVAILABLE.
 	TxnCoordinator TxnCoordinator
+	// Transactions answers the other transaction requests; nil answers
+	// COORDINATOR_NOT_AVAILABLE.
+	Transactions Transactions
 	// Producers lists a led partition's producers (DescribeProducers), or
 	// returns an error wrapping UNKNOWN_TOPIC_OR_PARTITION or
 	// NOT_LEADER_OR_FOLLOWER.

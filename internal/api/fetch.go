@@ -52,6 +52,9 @@ type fetchResult struct {
 	hw, lso int64
 	start   int64
 	err     error
+	// aborted, for a read_committed fetch (isolation level 1, KIP-98), are
+	// the aborted transactions overlapping what was read.
+	aborted []AbortedTxn
 }
 
 // size is the bytes of batches read.
@@ -239,7 +242,11 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 		res.buf = wire.GetBuffer(int(limit))
 	}
 	var recs Records
-	recs, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
+	if c.r.IsolationLevel == 1 {
+		recs, res.hw, res.lso, res.start, res.aborted, res.err = p.ReadCommitted(res.buf, it.offset, int(limit), first)
+	} else {
+		recs, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
+	}
 	res.records, res.region = recs.Bytes, recs.Region
 	if res.err != nil {
 		res.hw, res.lso, res.start = p.HighWatermark(), p.HighWatermark(), p.LogStartOffset()
@@ -333,6 +340,12 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	p.ErrorCode = errCode(res.err)
 	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = res.hw, res.lso, res.start
 	p.PreferredReadReplica = -1
+	if c.r.IsolationLevel == 1 {
+		p.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+		for _, a := range res.aborted {
+			p.AbortedTransactions = append(p.AbortedTransactions, kmsg.FetchResponseTopicPartitionAbortedTransaction{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+		}
+	}
 	// Never null: librdkafka (2.0) rejects a null record set as a
 	// protocol error ("invalid MessageSetSize -1"), and Kafka sends empty.
 	p.RecordBatches = res.records

@@ -2,9 +2,9 @@ package api
 
 // FindCoordinator (key 10; batched keys from v4, KIP-699). Group keys
 // (type 0) name this node once it leads the group's partition of
-// __consumer_offsets, which the first request creates. Transaction
-// coordinators (type 1) are not built yet and answer
-// COORDINATOR_NOT_AVAILABLE, which clients treat as "retry later".
+// __consumer_offsets, which the first request creates. Transaction keys
+// (type 1, KIP-98) name the leader of the id's partition of
+// __transaction_state, likewise created on first use.
 //
 // librdkafka before 2.10 enables LZ4 only on brokers that list this API
 // (measured with kcat on librdkafka 2.0.2), another reason it is listed.
@@ -18,8 +18,6 @@ import (
 )
 
 func init() { register(kmsg.FindCoordinator, 0, 6, handleFindCoordinator) }
-
-const noTxnCoordinator = "this node has no transaction coordinator yet"
 
 // coordinatorFound is one key's answer.
 type coordinatorFound struct {
@@ -53,16 +51,18 @@ func (h *Handler) findCoordinator(ctx context.Context, c *Client, typ int8, key 
 	fail := func(err error) coordinatorFound {
 		return coordinatorFound{node: -1, code: errCode(err), msg: errMessage(err)}
 	}
+	var locate func(ctx context.Context, key string) (int32, error)
 	switch {
-	case typ == 1:
-		msg := noTxnCoordinator
-		return coordinatorFound{node: -1, code: kerr.CoordinatorNotAvailable.Code, msg: &msg}
-	case typ != 0:
-		return fail(kerr.InvalidRequest)
-	case h.deps.Groups == nil:
+	case typ == 1 && h.deps.Transactions != nil:
+		locate = h.deps.Transactions.Coordinator
+	case typ == 0 && h.deps.Groups != nil:
+		locate = h.deps.Groups.Coordinator
+	case typ == 0 || typ == 1:
 		return fail(kerr.CoordinatorNotAvailable)
+	default:
+		return fail(kerr.InvalidRequest)
 	}
-	node, err := h.deps.Groups.Coordinator(ctx, key)
+	node, err := locate(ctx, key)
 	if err != nil {
 		if !errors.Is(err, kerr.CoordinatorNotAvailable) && !errors.Is(err, kerr.NotCoordinator) {
 			err = errors.Join(kerr.CoordinatorNotAvailable, err)

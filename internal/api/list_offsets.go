@@ -3,8 +3,8 @@ package api
 // ListOffsets (key 2), versions 1-11: earliest (-2), latest (-1), by
 // timestamp, max timestamp (-3, KIP-734), earliest local (-4, KIP-405),
 // latest tiered (-5, KIP-1005), earliest pending upload (-6, KIP-1023).
-// Isolation levels give the same answer until transactions exist (the last
-// stable offset equals the high watermark). Leader epochs are checked
+// With isolation level READ_COMMITTED (1, KIP-98) lookups stop at the last
+// stable offset, and latest is that offset. Leader epochs are checked
 // (KIP-320).
 
 import (
@@ -41,14 +41,14 @@ func handleListOffsets(_ context.Context, h *Handler, _ *Client, req kmsg.Reques
 				t.Partitions = append(t.Partitions, out)
 				continue
 			}
-			t.Partitions = append(t.Partitions, h.listOffset(rt.Topic, rp))
+			t.Partitions = append(t.Partitions, h.listOffset(rt.Topic, rp, r.IsolationLevel == 1))
 		}
 		resp.Topics = append(resp.Topics, t)
 	}
 	return now(resp)
 }
 
-func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, committed bool) kmsg.ListOffsetsResponseTopicPartition {
 	out := kmsg.NewListOffsetsResponseTopicPartition()
 	out.Partition = rp.Partition
 	p, err := h.deps.Partition(topic, rp.Partition)
@@ -56,7 +56,7 @@ func (h *Handler) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartit
 		err = p.CheckEpoch(rp.CurrentLeaderEpoch)
 	}
 	if err == nil {
-		out.Offset, out.Timestamp, out.LeaderEpoch, err = p.ListOffset(rp.Timestamp)
+		out.Offset, out.Timestamp, out.LeaderEpoch, err = p.ListOffset(rp.Timestamp, committed)
 	}
 	if err != nil {
 		out.ErrorCode = errCode(err)

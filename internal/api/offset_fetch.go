@@ -5,8 +5,9 @@ package api
 // partition); from v8 several groups (KIP-709), each answered by its own
 // shard; v9 adds the member id and epoch of a KIP-848 consumer group
 // member (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID); v10 names topics by id
-// (KIP-516). RequireStable (v7, KIP-447)
-// needs no waiting while Samsa has no transactional offset commits.
+// (KIP-516). RequireStable (v7, KIP-447) answers UNSTABLE_OFFSET_COMMIT
+// for a partition whose transactional offset commit is still undecided;
+// the client retries.
 
 import (
 	"context"
@@ -30,7 +31,7 @@ func handleOffsetFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Reques
 			if r.Version < 9 {
 				member, epoch = nil, -1
 			}
-			resp.Groups = append(resp.Groups, h.fetchGroup(ctx, r.Version, g.Group, g.Topics, member, epoch))
+			resp.Groups = append(resp.Groups, h.fetchGroup(ctx, r.Version, r.RequireStable, g.Group, g.Topics, member, epoch))
 		}
 		return resp
 	})
@@ -47,7 +48,7 @@ func fetchOneGroup(ctx context.Context, h *Handler, r *kmsg.OffsetFetchRequest, 
 			topics = append(topics, gt)
 		}
 	}
-	g := h.fetchGroup(ctx, r.Version, r.Group, topics, nil, -1)
+	g := h.fetchGroup(ctx, r.Version, r.RequireStable, r.Group, topics, nil, -1)
 	resp.ErrorCode = g.ErrorCode
 	for _, t := range g.Topics {
 		rt := kmsg.NewOffsetFetchResponseTopic()
@@ -69,14 +70,18 @@ func fetchOneGroup(ctx context.Context, h *Handler, r *kmsg.OffsetFetchRequest, 
 }
 
 // fetchGroup answers one group, resolving topic ids from v10.
-func (h *Handler) fetchGroup(ctx context.Context, version int16, group string, topics []kmsg.OffsetFetchRequestGroupTopic, member *string, epoch int32) kmsg.OffsetFetchResponseGroup {
+func (h *Handler) fetchGroup(ctx context.Context, version int16, stable bool, group string, topics []kmsg.OffsetFetchRequestGroupTopic, member *string, epoch int32) kmsg.OffsetFetchResponseGroup {
 	if h.deps.Groups == nil {
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.ErrorCode = group, kerr.CoordinatorNotAvailable.Code
 		return g
 	}
+	fetch := h.deps.Groups.OffsetFetch
+	if to, ok := h.deps.Groups.(TxnOffsets); ok && stable {
+		fetch = to.OffsetFetchStable
+	}
 	if version < 10 {
-		return h.deps.Groups.OffsetFetch(ctx, group, topics, member, epoch)
+		return fetch(ctx, group, topics, member, epoch)
 	}
 	im := h.image()
 	var unknown []kmsg.OffsetFetchResponseGroupTopic
@@ -99,7 +104,7 @@ func (h *Handler) fetchGroup(ctx context.Context, version int16, group string, t
 			unknown = append(unknown, rt)
 		}
 	}
-	g := h.deps.Groups.OffsetFetch(ctx, group, named, member, epoch)
+	g := fetch(ctx, group, named, member, epoch)
 	out := g.Topics[:0]
 	for _, t := range g.Topics {
 		mt := im.Topic(t.Topic)

@@ -38,10 +38,23 @@ func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool)
 	return recs, r.HighWatermark, r.LastStable, r.LogStartOffset, err
 }
 
+func (v partitionView) ReadCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, []api.AbortedTxn, error) {
+	r, err := v.p.ReadFetchCommitted(buf, offset, maxBytes, minOne)
+	recs := api.Records{Bytes: r.Records}
+	if g := r.Region; g != nil {
+		recs.Region = wire.NewRegion(g.File, g.Pos, g.Len, g.Next-g.First, g.Release)
+	}
+	var aborted []api.AbortedTxn
+	for _, a := range r.Aborted {
+		aborted = append(aborted, api.AbortedTxn{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})
+	}
+	return recs, r.HighWatermark, r.LastStable, r.LogStartOffset, aborted, err
+}
+
 func (v partitionView) Watch(notify func()) func() { return v.p.Watch(notify) }
 
-func (v partitionView) ListOffset(ts int64) (int64, int64, int32, error) {
-	r, err := v.p.ListOffset(ts)
+func (v partitionView) ListOffset(ts int64, committed bool) (int64, int64, int32, error) {
+	r, err := v.p.ListOffset(ts, committed)
 	return r.Offset, r.Timestamp, r.LeaderEpoch, err
 }
 

@@ -43,6 +43,8 @@ type Broker struct {
 	quorum    *raft.Node
 	ctrl      *controller.Controller
 	groups    *coordinator.Coordinator
+	txn       *coordinator.TxnCoordinator
+	pids      *controller.ProducerIDs
 	parts     *partition.Manager
 	handler   *api.Handler
 	server    *knet.Server
@@ -80,6 +82,7 @@ func Start(cfg Config) (b *Broker, err error) {
 		{"metadata quorum", b.openQuorum},
 		{"registration", b.register},
 		{"group coordinator", b.startGroups},
+		{"transaction coordinator", b.startTxn},
 		{"listener", b.listen},
 		{"metrics", b.serveMetrics},
 	}
@@ -142,6 +145,7 @@ func (b *Broker) openQuorum() (func(), error) {
 		return nil, err
 	}
 	b.ctrl = controller.New(b.controllerConfig(), b.store, q)
+	b.pids = b.newProducerIDs()
 	return func() { q.Close() }, nil
 }
 
@@ -220,7 +224,9 @@ func (b *Broker) apiDeps() api.Deps {
 		},
 		Admin:                  adminView{b.ctrl},
 		Groups:                 b.groups,
-		ProducerIDs:            b.newProducerIDs(),
+		ProducerIDs:            b.pids,
+		TxnCoordinator:         txnView{b},
+		Transactions:           txnView{b},
 		Producers:              b.producers,
 		Configs:                b.configs(),
 		LogDir:                 b.cfg.DataDir,
@@ -275,6 +281,7 @@ func (b *Broker) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var errs []error
+		b.txn.Close()    // stops marker writes before the group coordinator they use
 		b.groups.Close() // answers parked group requests, so the listener drains
 		if err := b.server.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("listener: %w", err))

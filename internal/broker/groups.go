@@ -117,6 +117,11 @@ func (v offsetsView) Append(batch []byte) (int64, error) {
 
 func (v offsetsView) Commit(next int64) error { return v.p.Commit(next) }
 
+func (v offsetsView) AppendMarker(batch []byte, tv int8) error {
+	_, err := v.p.AppendMarker(batch, tv)
+	return err
+}
+
 func (v offsetsView) Read(offset int64, maxBytes int) ([]byte, int64, error) {
 	offset = max(offset, v.p.Log().LogStartOffset())
 	r, err := v.p.Read(offset, maxBytes, true)

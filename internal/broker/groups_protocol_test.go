@@ -43,10 +43,13 @@ func TestFindCoordinatorVersions(t *testing.T) {
 	if len(r4.Coordinators) != 2 || r4.Coordinators[0].Key != "a" || r4.Coordinators[1].ErrorCode != 0 || r4.Coordinators[1].Port != r0.Port {
 		t.Fatalf("v4: %+v", r4.Coordinators)
 	}
-	batched.CoordinatorType = 1 // transactions: not yet
+	batched.CoordinatorType = 1 // transactions: this node, __transaction_state created
 	call(t, e, batched, 4, r4)
-	if r4.Coordinators[0].ErrorCode != kerr.CoordinatorNotAvailable.Code {
+	if r4.Coordinators[0].ErrorCode != 0 || r4.Coordinators[0].NodeID != 1 || r4.Coordinators[0].Port != r0.Port {
 		t.Fatalf("transaction coordinator: %+v", r4.Coordinators[0])
+	}
+	if md, err := e.adm.Metadata(e.ctx, "__transaction_state"); err != nil || len(md.Topics["__transaction_state"].Partitions) != 50 {
+		t.Fatalf("__transaction_state after FindCoordinator: %v %v", md.Topics["__transaction_state"], err)
 	}
 	// The first FindCoordinator created __consumer_offsets as Kafka does.
 	md, err := e.adm.Metadata(e.ctx, "__consumer_offsets")

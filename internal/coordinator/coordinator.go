@@ -37,6 +37,10 @@ type Partition interface {
 	Commit(next int64) error
 	// Read returns whole batches from offset up to the high watermark.
 	Read(offset int64, maxBytes int) (batches []byte, hw int64, err error)
+	// AppendMarker appends a transaction marker (record.BuildEndTxn) as the
+	// leader, checked with transaction version tv's rules, and returns once
+	// it is committed.
+	AppendMarker(batch []byte, tv int8) error
 }
 
 // Config is what the coordinator needs from the broker.

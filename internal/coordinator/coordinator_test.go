@@ -60,6 +60,14 @@ func (m *memPartition) Append(batch []byte) (int64, error) {
 	return m.next, nil
 }
 
+func (m *memPartition) AppendMarker(batch []byte, _ int8) error {
+	next, err := m.Append(batch)
+	if err == nil {
+		err = m.Commit(next)
+	}
+	return err
+}
+
 func (m *memPartition) Commit(int64) error {
 	m.mu.Lock()
 	gate := m.gate

@@ -83,6 +83,10 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 		resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
 		resp.ErrorCode = code
 		return resp
+	case *kmsg.TxnOffsetCommitRequest:
+		return txnCommitError(r, code)
+	case *kmsg.WriteTxnMarkersRequest:
+		return markersError(r, code)
 	}
 	panic(fmt.Sprintf("coordinator: no error response for key %d", req.Key()))
 }

@@ -19,7 +19,10 @@ type opFunc func(s *group.Shard, now time.Time, h group.Handle) group.Effects
 
 // operation is a request waiting in a shard's queue.
 type operation struct {
-	fn   opFunc
+	fn opFunc
+	// raw, when set, runs instead of fn on the shard's goroutine with
+	// access to its partition (a transaction marker's append).
+	raw  func(s *shard) kmsg.Response
 	req  kmsg.Request // for its error response
 	resp chan kmsg.Response
 }
@@ -68,6 +71,10 @@ func (s *shard) run() {
 		case <-s.c.stop:
 			return
 		case op := <-s.ops:
+			if op.raw != nil {
+				op.resp <- op.raw(s)
+				continue
+			}
 			h := s.park(op)
 			s.apply(op.fn(s.state, s.c.cfg.Now(), h))
 		case res := <-s.commits.results:
@@ -134,7 +141,7 @@ func (s *shard) load() error {
 		if offset >= hw || len(batches) == 0 {
 			break
 		}
-		if offset, err = replay(state, batches, offset, s.c.log); err != nil {
+		if offset, err = replayTxnAware(state, batches, offset, s.c.log); err != nil {
 			return err
 		}
 	}
@@ -208,7 +215,7 @@ func (s *shard) apply(fx group.Effects) {
 		s.afterCommit(fx.Responses)
 		return
 	}
-	next, err := s.append(fx.Records)
+	next, err := s.append(fx.Records, fx.Txn)
 	if err != nil {
 		s.reload(err, fx.Responses)
 		return
@@ -249,15 +256,19 @@ func (s *shard) reload(err error, failed []group.Response) {
 	s.loadUntilDone()
 }
 
-func (s *shard) append(recs []group.Record) (int64, error) {
+func (s *shard) append(recs []group.Record, tx *group.TxnProducer) (int64, error) {
 	now := s.c.cfg.Now().UnixMilli()
 	rs := make([]record.Record, len(recs))
 	for i, r := range recs {
 		rs[i] = record.Record{OffsetDelta: int32(i), Key: r.Key, Value: r.Value}
 	}
-	batch, err := record.Build(record.BatchSpec{
+	spec := record.BatchSpec{
 		BaseTimestamp: now, ProducerID: -1, ProducerEpoch: -1, BaseSequence: -1, LastOffsetDelta: -1,
-	}, rs)
+	}
+	if tx != nil { // a transaction's offsets: its marker decides them
+		spec.Transactional, spec.ProducerID, spec.ProducerEpoch = true, tx.ID, tx.Epoch
+	}
+	batch, err := record.Build(spec, rs)
 	if err != nil {
 		return 0, err
 	}

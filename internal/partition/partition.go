@@ -66,6 +66,8 @@ func appendError(err error) error {
 		// Kafka 2.7+ answers a stale epoch on Produce so in every version
 		// (KIP-588), keeping PRODUCER_FENCED for the coordinator.
 		code = kerr.InvalidProducerEpoch
+	case errors.Is(err, log.ErrCoordinatorFenced):
+		code = kerr.TransactionCoordinatorFenced
 	case errors.Is(err, log.ErrClosed):
 		code = kerr.NotLeaderForPartition // the partition is going away
 	default:
@@ -153,6 +155,11 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 	if !p.leader.Load() {
 		return Appended{}, ErrNotLeader
 	}
+	if h, err := record.ParseHeader(batch); err == nil && h.Control() {
+		// Only transaction coordinators write markers (AppendMarker), as in
+		// Kafka, which refuses control batches from clients.
+		return Appended{}, fmt.Errorf("%w: control batches come from transaction coordinators only", kerr.InvalidRecord)
+	}
 	res, next, err := p.log.AppendDeferred(batch, p.leaderEpoch.Load())
 	if err != nil {
 		return Appended{}, appendError(err)
@@ -161,6 +168,34 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 		p.advance()
 	}
 	return Appended{BaseOffset: res.BaseOffset, Duplicate: res.Duplicate, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
+}
+
+// AppendMarker appends a transaction marker (record.BuildEndTxn) as the
+// leader, checked with the rules of transaction version tv (log.AppendMarker:
+// TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH), and returns once
+// it is committed.
+func (p *Partition) AppendMarker(batch []byte, tv int8) (Appended, error) {
+	if !p.leader.Load() {
+		return Appended{}, ErrNotLeader
+	}
+	res, err := p.log.AppendMarker(batch, p.leaderEpoch.Load(), tv)
+	if err != nil {
+		return Appended{}, appendError(err)
+	}
+	next := res.LastOffset + 1
+	return Appended{BaseOffset: res.BaseOffset, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, p.Commit(next)
+}
+
+// LastStableOffset is the offset below which every transaction is decided
+// (KIP-98): the first offset of the earliest open transaction, or the high
+// watermark when that is lower or none is open. read_committed consumers
+// read below it.
+func (p *Partition) LastStableOffset() int64 {
+	hw := p.hw.Load()
+	if fu := p.log.FirstUnstableOffset(); fu >= 0 && fu < hw {
+		return fu
+	}
+	return hw
 }
 
 // Commit waits until every offset below next is committed, fsyncing with
@@ -208,6 +243,9 @@ type ReadResult struct {
 	HighWatermark  int64
 	LastStable     int64
 	LogStartOffset int64
+	// Aborted, for a read_committed read, are the aborted transactions
+	// overlapping the offsets it covers (KIP-98).
+	Aborted []log.AbortedTxn
 }
 
 // Read returns batches from offset up to the high watermark, at most
@@ -237,11 +275,39 @@ func (p *Partition) ReadFetch(buf []byte, offset int64, maxBytes int, minOne boo
 	})
 }
 
+// ReadFetchCommitted is ReadFetch for read_committed consumers (isolation
+// level 1, KIP-98): batches below the last stable offset only, and the
+// aborted transactions overlapping [offset, last stable offset), as
+// Kafka's UnifiedLog.collectAbortedTransactions gives them.
+func (p *Partition) ReadFetchCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	res, err := p.readUpTo(offset, true, func(res *ReadResult, upTo int64) (err error) {
+		if p.log.VerifyOnRead() {
+			res.Records, err = p.log.ReadInto(buf, offset, maxBytes, upTo, minOne)
+		} else {
+			res.Region, err = p.log.ReadRegion(offset, maxBytes, upTo, minOne)
+		}
+		return err
+	})
+	if err == nil && offset < res.LastStable {
+		res.Aborted = p.log.AbortedTxns(offset, res.LastStable)
+	}
+	return res, err
+}
+
 // read checks offset against the log and the high watermark and calls
 // read for the batches below the high watermark.
 func (p *Partition) read(offset int64, read func(res *ReadResult, hw int64) error) (ReadResult, error) {
+	return p.readUpTo(offset, false, read)
+}
+
+// readUpTo is read below the high watermark, or with committed below the
+// last stable offset.
+func (p *Partition) readUpTo(offset int64, committed bool, read func(res *ReadResult, upTo int64) error) (ReadResult, error) {
 	hw := p.hw.Load()
-	res := ReadResult{HighWatermark: hw, LastStable: hw, LogStartOffset: p.log.LogStartOffset()}
+	res := ReadResult{HighWatermark: hw, LastStable: min(p.LastStableOffset(), hw), LogStartOffset: p.log.LogStartOffset()}
+	if committed {
+		hw = res.LastStable
+	}
 	if offset < res.LogStartOffset || offset > p.log.LogEndOffset() {
 		return res, ErrOutOfRange
 	}
@@ -279,9 +345,14 @@ type OffsetResult struct {
 // noOffset answers a lookup that found nothing.
 var noOffset = OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}
 
-// ListOffset answers ListOffsets for one timestamp (or special value).
-func (p *Partition) ListOffset(ts int64) (OffsetResult, error) {
+// ListOffset answers ListOffsets for one timestamp (or special value),
+// below the high watermark, or with committed (isolation level
+// READ_COMMITTED, KIP-98) below the last stable offset.
+func (p *Partition) ListOffset(ts int64, committed bool) (OffsetResult, error) {
 	hw := p.hw.Load()
+	if committed {
+		hw = p.LastStableOffset()
+	}
 	found := func(off, ts int64) OffsetResult {
 		return OffsetResult{Offset: off, Timestamp: ts, LeaderEpoch: p.epochAt(off)}
 	}

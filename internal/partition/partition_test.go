@@ -172,7 +172,7 @@ func TestAppendCommitReadAndWake(t *testing.T) {
 		ts   int64
 		want int64
 	}{{Earliest, 0}, {Latest, 3}, {MaxTimestamp, 2}, {1000, 0}, {1001, 1}, {1002, 2}, {6000, -1}} {
-		got, err := p.ListOffset(c.ts)
+		got, err := p.ListOffset(c.ts, false)
 		if err != nil || got.Offset != c.want {
 			t.Errorf("ListOffset(%d) = %+v %v, want %d", c.ts, got, err, c.want)
 		}

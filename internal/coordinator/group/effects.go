@@ -35,6 +35,16 @@ type Effects struct {
 	Records     []Record
 	Responses   []Response
 	Transitions []Transition
+	// Txn, when set, says Records are a transaction's offset commits: the
+	// runtime appends them as one transactional batch of that producer
+	// (TxnOffsetCommit), to be decided by the transaction's marker.
+	Txn *TxnProducer
+}
+
+// TxnProducer is the producer of a transaction.
+type TxnProducer struct {
+	ID    int64
+	Epoch int16
 }
 
 // Empty reports whether there is nothing to do.

@@ -25,11 +25,15 @@ type Shard struct {
 	// topics is the latest cluster topics a consumer group heartbeat
 	// brought; what fences between heartbeats resolve subscriptions with.
 	topics *Topics
+
+	// pending holds transactional offset commits by producer id until
+	// their transaction's marker (txn_offsets.go).
+	pending map[int64][]pendingOffset
 }
 
 // NewShard returns an empty shard.
 func NewShard(cfg Config) *Shard {
-	return &Shard{cfg: cfg, groups: map[string]*Group{}, due: map[string]time.Time{}}
+	return &Shard{cfg: cfg, groups: map[string]*Group{}, due: map[string]time.Time{}, pending: map[int64][]pendingOffset{}}
 }
 
 // Group returns a group, or nil. The group is for reading only.

@@ -1,0 +1,42 @@
+package api
+
+// WriteTxnMarkers (key 27, v0-2): a transaction coordinator asks this node,
+// as the partitions' leader, to write COMMIT/ABORT markers (KIP-98). Each
+// partition answers on its own: NOT_LEADER_OR_FOLLOWER when this node does
+// not lead it, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older
+// than the partition has seen, INVALID_PRODUCER_EPOCH for an epoch below
+// the producer's or, with v2's transaction version 2 (KIP-890), not above
+// it. Markers for __consumer_offsets partitions also decide the group
+// coordinator's pending offsets. Kafka requires CLUSTER_ACTION.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(kmsg.WriteTxnMarkers, 0, 2, handleWriteTxnMarkers) }
+
+func handleWriteTxnMarkers(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+	r := req.(*kmsg.WriteTxnMarkersRequest)
+	if h.deps.Transactions == nil {
+		resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+		for _, m := range r.Markers {
+			rm := kmsg.NewWriteTxnMarkersResponseMarker()
+			rm.ProducerID = m.ProducerID
+			for _, t := range m.Topics {
+				rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+				rt.Topic = t.Topic
+				for _, p := range t.Partitions {
+					rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: noTxnCode})
+				}
+				rm.Topics = append(rm.Topics, rt)
+			}
+			resp.Markers = append(resp.Markers, rm)
+		}
+		return now(resp)
+	}
+	return waitFor(func(ctx context.Context) kmsg.Response {
+		return h.deps.Transactions.WriteTxnMarkers(ctx, r)
+	})
+}

@@ -1,0 +1,165 @@
+package coordinator
+
+// The runtime side of transactional offset commits (KIP-98, KIP-447; see
+// group/txn_offsets.go): TxnOffsetCommit, OffsetFetch with require_stable,
+// and the transaction markers of __consumer_offsets partitions, which the
+// broker's MarkerWriter hands to the shard so that the marker is appended
+// in order with the shard's own writes and the pending offsets are applied
+// or dropped at once (Kafka's GroupCoordinator.onTransactionCompleted).
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/coordinator/group"
+	"github.com/samsa-io/samsa/internal/record"
+)
+
+// TxnOffsetCommit handles a TxnOffsetCommit.
+func (c *Coordinator) TxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequest) kmsg.Response {
+	return c.do(ctx, req.Group, req, func(s *group.Shard, now time.Time, h group.Handle) group.Effects {
+		return s.TxnCommitOffsets(now, h, req)
+	})
+}
+
+// OffsetFetchStable is OffsetFetch with require_stable: partitions with
+// pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
+func (c *Coordinator) OffsetFetchStable(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, epoch int32) kmsg.OffsetFetchResponseGroup {
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Version = 8
+	req.Groups = []kmsg.OffsetFetchRequestGroup{{Group: groupID, Topics: topics}}
+	r := c.read(ctx, groupID, req, func(s *group.Shard) kmsg.Response {
+		resp := kmsg.NewPtrOffsetFetchResponse()
+		resp.Groups = []kmsg.OffsetFetchResponseGroup{s.FetchStableOffsets(groupID, topics, memberID, epoch)}
+		return resp
+	})
+	return r.(*kmsg.OffsetFetchResponse).Groups[0]
+}
+
+// CompleteTransaction writes a transaction marker to partition p of
+// __consumer_offsets through its shard and applies (COMMIT) or drops
+// (ABORT) the producer's pending offsets there. It returns the partition's
+// error code: NOT_COORDINATOR when this node does not lead it, the log's
+// refusal (TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH).
+func (c *Coordinator) CompleteTransaction(ctx context.Context, p int32, m record.EndTxn, tv int8) int16 {
+	req := kmsg.NewPtrWriteTxnMarkersRequest()
+	rm := kmsg.NewWriteTxnMarkersRequestMarker()
+	rm.ProducerID, rm.ProducerEpoch, rm.Committed, rm.CoordinatorEpoch = m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch
+	rm.Topics = []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: Topic, Partitions: []int32{p}}}
+	req.Markers = []kmsg.WriteTxnMarkersRequestMarker{rm}
+	if t := c.cfg.Image().Topic(Topic); t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != c.cfg.NodeID {
+		return kerr.NotLeaderForPartition.Code
+	}
+	s, err := c.shardFor(p)
+	if err != nil {
+		return kerr.NotLeaderForPartition.Code
+	}
+	op := operation{req: req, resp: make(chan kmsg.Response, 1), raw: func(s *shard) kmsg.Response {
+		resp := markersError(req, 0)
+		code := int16(0)
+		batch, err := record.BuildEndTxn(m)
+		if err == nil {
+			err = s.part.AppendMarker(batch, tv)
+		}
+		if err != nil {
+			code = codeOf(err)
+			s.c.log.Warn("transaction marker on "+Topic+" refused", "partition", s.p, "producer", m.ProducerID, "err", err)
+		} else {
+			s.state.CompleteTxn(m.ProducerID, m.Commit)
+		}
+		resp.Markers[0].Topics[0].Partitions[0].ErrorCode = code
+		return resp
+	}}
+	var r kmsg.Response
+	select {
+	case s.ops <- op:
+	case <-c.stop:
+		return kerr.NotLeaderForPartition.Code
+	case <-ctx.Done():
+		return kerr.RequestTimedOut.Code
+	}
+	select {
+	case r = <-op.resp:
+	case <-s.done:
+		return kerr.NotLeaderForPartition.Code
+	case <-ctx.Done():
+		return kerr.RequestTimedOut.Code
+	}
+	return r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode
+}
+
+// replayTxnAware is replay with transactions: a transactional batch's
+// offsets stay pending for its producer, a marker applies or drops them.
+func replayTxnAware(state *group.Shard, batches []byte, offset int64, log *slog.Logger) (int64, error) {
+	for len(batches) > 0 {
+		h, err := record.ParseHeader(batches)
+		if err != nil {
+			return offset, err
+		}
+		n := h.Size()
+		if n > len(batches) {
+			return offset, fmt.Errorf("coordinator: partial batch at offset %d", h.BaseOffset)
+		}
+		batch := batches[:n]
+		batches = batches[n:]
+		switch {
+		case h.Control():
+			if m, err := record.ParseEndTxn(batch); err == nil {
+				state.CompleteTxn(m.ProducerID, m.Commit)
+			}
+			offset = h.NextOffset()
+		case h.Transactional():
+			recs, err := record.Records(batch, 64<<20)
+			if err != nil {
+				return offset, err
+			}
+			for _, r := range recs {
+				if err := state.ReplayTxn(h.ProducerID, r.Key, r.Value); err != nil {
+					return offset, fmt.Errorf("coordinator: replaying offset %d: %w", r.Offset(h.BaseOffset), err)
+				}
+			}
+			offset = h.NextOffset()
+		default:
+			if offset, err = replay(state, batch, offset, log); err != nil {
+				return offset, err
+			}
+		}
+	}
+	return offset, nil
+}
+
+func txnCommitError(r *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {
+	resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+	for _, t := range r.Topics {
+		rt := kmsg.NewTxnOffsetCommitResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rt.Partitions = append(rt.Partitions, kmsg.TxnOffsetCommitResponseTopicPartition{Partition: p.Partition, ErrorCode: code})
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
+}
+
+func markersError(r *kmsg.WriteTxnMarkersRequest, code int16) *kmsg.WriteTxnMarkersResponse {
+	resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	for _, m := range r.Markers {
+		rm := kmsg.NewWriteTxnMarkersResponseMarker()
+		rm.ProducerID = m.ProducerID
+		for _, t := range m.Topics {
+			rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
+			}
+			rm.Topics = append(rm.Topics, rt)
+		}
+		resp.Markers = append(resp.Markers, rm)
+	}
+	return resp
+}
