@@ -57,3 +57,14 @@ func pythonGroup(script string) groupConsumer {
 		return runGroupClient(t, debianPython, script, addr, topic, group, "--count", itoa(n))
 	}
 }
+
+// TestConfluentKafkaPythonTransactions runs python/confluent_transactions.py:
+// librdkafka's transactional producer commits, aborts and commits again,
+// and read_committed / read_uncommitted consumers see the committed records
+// / every record (issue 6, acceptance 3).
+func TestConfluentKafkaPythonTransactions(t *testing.T) {
+	t.Parallel()
+	requirePython(t, "confluent_kafka")
+	addr := startBroker(t)
+	runClient(t, debianPython, "python/confluent_transactions.py", addr, "py-txn")
+}
