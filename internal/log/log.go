@@ -6,6 +6,7 @@
 //	<dir>/<20-digit base offset>.timeindex  sparse time index (12-byte entries)
 //	<dir>/leader-epoch-checkpoint           leader epoch -> start offset (KIP-101)
 //	<dir>/<20-digit offset>.snapshot        producer state as of the offset (KIP-98)
+//	<dir>/<20-digit base offset>.txnindex   aborted transactions whose markers the segment holds (txn.go)
 //
 // Batches stay bytes: Append validates the header and CRC, rewrites the base
 // offset and leader epoch in place (and, for LogAppendTime, the max timestamp
