@@ -57,10 +57,11 @@ func TestProducerIDsNeverRepeatAcrossRestart(t *testing.T) {
 			}
 			seen[id] = true
 		}
-		// A transactional id goes to the transaction coordinator, which
-		// this node does not run yet; an empty one is invalid, as in Kafka.
-		// (Sent to the node itself: the client would look for the
-		// coordinator first.)
+		// A transactional id goes to the transaction coordinator: before
+		// FindCoordinator created __transaction_state no node leads the
+		// id's partition, NOT_COORDINATOR as in Kafka; an empty one is
+		// invalid. (Sent to the node itself: the client would look for
+		// the coordinator first.)
 		meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
 		if err != nil || len(meta.Brokers) != 1 {
 			t.Fatalf("metadata: %v", err)
@@ -75,7 +76,7 @@ func TestProducerIDsNeverRepeatAcrossRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp := kresp.(*kmsg.InitProducerIDResponse)
-			want := kerr.CoordinatorNotAvailable
+			want := kerr.NotCoordinator
 			if tid == "" {
 				want = kerr.InvalidRequest
 			}
