@@ -21,6 +21,8 @@ package log
 //     of transactions), else OUT_OF_ORDER_SEQUENCE_NUMBER;
 //   - the same epoch must continue at the last sequence + 1, wrapping from
 //     int32 max to 0, else OUT_OF_ORDER_SEQUENCE_NUMBER;
+//   - a non-transactional batch from a producer with an open transaction
+//     is INVALID_TXN_STATE (Kafka's ProducerAppendInfo);
 //   - an unknown producer id is accepted at any sequence: since Kafka 2.5
 //     (KIP-360) the broker does not answer UNKNOWN_PRODUCER_ID, because the
 //     state of a live producer may have gone with retention or expiration.
@@ -58,6 +60,9 @@ var (
 	// ErrInvalidProducerEpoch: a batch from an epoch older than the
 	// producer's latest (INVALID_PRODUCER_EPOCH).
 	ErrInvalidProducerEpoch = errors.New("log: producer epoch older than the partition's")
+	// ErrInvalidTxnState: a non-transactional batch from a producer whose
+	// transaction is open in the partition (INVALID_TXN_STATE).
+	ErrInvalidTxnState = errors.New("log: non-transactional write from a producer with an open transaction")
 )
 
 // batchesToRetain is how many batches of a producer are kept for duplicate
@@ -166,6 +171,11 @@ func (ps *producerState) check(h *record.Header) (*BatchMetadata, error) {
 	if dup := e.duplicate(h); dup != nil {
 		return dup, nil
 	}
+	if !h.Transactional() && e.CurrentTxnFirstOffset >= 0 {
+		// Kafka's ProducerAppendInfo: an idempotent write may not join or
+		// slip under an open transaction of the same producer id.
+		return nil, fmt.Errorf("%w: producer %d has a transaction open at offset %d", ErrInvalidTxnState, h.ProducerID, e.CurrentTxnFirstOffset)
+	}
 	if h.ProducerEpoch != e.Epoch {
 		if h.BaseSequence != 0 && e.Epoch >= 0 {
 			return nil, fmt.Errorf("%w: producer %d starts epoch %d at sequence %d, not 0", ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence)
@@ -240,6 +250,17 @@ func (l *Log) Producers() []ProducerEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.producers.entries()
+}
+
+// OngoingTxn reports whether the producer has a transaction open in the
+// partition at this epoch: the partition leader then needs no KIP-890
+// verification or implicit add before appending its batch (Kafka's
+// UnifiedLog.hasOngoingTransaction).
+func (l *Log) OngoingTxn(producerID int64, epoch int16) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.producers.producers[producerID]
+	return e != nil && e.Epoch == epoch && e.CurrentTxnFirstOffset >= 0
 }
 
 // ExpireProducers forgets producers idle for maxIdle

@@ -66,6 +66,8 @@ func appendError(err error) error {
 		// Kafka 2.7+ answers a stale epoch on Produce so in every version
 		// (KIP-588), keeping PRODUCER_FENCED for the coordinator.
 		code = kerr.InvalidProducerEpoch
+	case errors.Is(err, log.ErrInvalidTxnState):
+		code = kerr.InvalidTxnState
 	case errors.Is(err, log.ErrCoordinatorFenced):
 		code = kerr.TransactionCoordinatorFenced
 	case errors.Is(err, log.ErrClosed):
@@ -168,6 +170,12 @@ func (p *Partition) Append(batch []byte) (Appended, error) {
 		p.advance()
 	}
 	return Appended{BaseOffset: res.BaseOffset, Duplicate: res.Duplicate, LogAppendTime: res.LogAppendTime, LogStartOffset: res.LogStartOffset, Next: next}, nil
+}
+
+// OngoingTxn reports whether the producer has a transaction open here at
+// this epoch (KIP-890: no verification is needed then).
+func (p *Partition) OngoingTxn(producerID int64, epoch int16) bool {
+	return p.log.OngoingTxn(producerID, epoch)
 }
 
 // AppendMarker appends a transaction marker (record.BuildEndTxn) as the
