@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,5 +199,77 @@ func TestOlderTransactionalProducerIsFenced(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if !slices.Equal(got, []string{"young-1"}) {
 		t.Fatalf("read_committed: %v, want [young-1]", got)
+	}
+}
+
+// writeCounter counts the requests a client writes, by key.
+type writeCounter struct{ counts [128]atomic.Int64 }
+
+func (w *writeCounter) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err == nil && key >= 0 && int(key) < len(w.counts) {
+		w.counts[key].Add(1)
+	}
+}
+
+// franz-go runs transactions v2 (KIP-890 part 2) against Samsa, which
+// advertises transaction.version 2: after its first transaction it sends
+// no AddPartitionsToTxn (the partition leader adds the partition from
+// Produce v12+), and every EndTxn v5 bumps the producer epoch, which
+// DescribeTransactions shows.
+func TestFranzGoRunsTransactionsV2(t *testing.T) {
+	node := samsatest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	createTopic(t, ctx, node.Addr(), "txn-v2", 2)
+	var w writeCounter
+	p, err := kgo.NewClient(kgo.SeedBrokers(node.Addr()), kgo.TransactionalID("tx-v2"), kgo.DefaultProduceTopic("txn-v2"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.WithHooks(&w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const txns = 4
+	var adds int64
+	for txn := range txns {
+		if txn == 1 {
+			// franz-go opts in to KIP-890 part 2 at the end of its first
+			// transaction; from the second one no partition is added by the client.
+			adds = w.counts[kmsg.AddPartitionsToTxn].Load()
+		}
+		if err := p.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			if err := p.ProduceSync(ctx, &kgo.Record{Partition: int32(i % 2), Value: []byte(fmt.Sprint(txn, i))}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.EndTransaction(ctx, kgo.TransactionEndTry(txn%2 == 0)); err != nil {
+			t.Fatalf("ending transaction %d: %v", txn, err)
+		}
+	}
+	if n := w.counts[kmsg.AddPartitionsToTxn].Load(); n != adds {
+		t.Fatalf("franz-go sent %d AddPartitionsToTxn after its first transaction: it is not on transactions v2", n-adds)
+	}
+	adm := kadm.NewClient(p)
+	d, err := adm.DescribeTransactions(ctx, "tx-v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := d["tx-v2"]
+	if !ok || s.Err != nil {
+		t.Fatalf("DescribeTransactions: %+v", d)
+	}
+	// The first transaction ran on v1 (no bump); each of the next ones
+	// bumped the epoch once at its end, after the re-init's bump.
+	if s.ProducerEpoch < txns-1 {
+		t.Fatalf("producer epoch %d after %d transactions: the epoch was not bumped per transaction", s.ProducerEpoch, txns)
+	}
+	if s.State == "Ongoing" || s.State == "Empty" {
+		t.Fatalf("state %s, want the last transaction ended", s.State)
+	}
+	got := consumeAll(t, ctx, node.Addr(), "txn-v2", true, 8)
+	if len(got) != 8 {
+		t.Fatalf("read_committed got %d records, want the 8 of the 2 committed transactions", len(got))
 	}
 }

@@ -1,7 +1,9 @@
 package api
 
 // ApiVersions (key 18; KIP-35, KIP-511 for v3's flexible request with the
-// client's software name and version). The answer is the registry itself.
+// client's software name and version). The answer is the registry itself;
+// v3+ also carries the feature flags of KIP-584 (features.go), among them
+// transaction.version 2, which turns on transactions v2 (KIP-890 part 2).
 
 import (
 	"context"
@@ -12,7 +14,7 @@ import (
 
 func init() { register(kmsg.ApiVersions, 0, 4, handleApiVersions) }
 
-func handleApiVersions(_ context.Context, _ *Handler, _ *Client, req kmsg.Request) reply {
+func handleApiVersions(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.ApiVersionsRequest)
 	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
 	if r.Version >= 3 && !validSoftwareName(r.ClientSoftwareName, r.ClientSoftwareVersion) {
@@ -20,6 +22,9 @@ func handleApiVersions(_ context.Context, _ *Handler, _ *Client, req kmsg.Reques
 		return now(resp)
 	}
 	resp.ApiKeys = Supported()
+	if r.Version >= 3 {
+		h.setFeatures(resp)
+	}
 	return now(resp)
 }
 

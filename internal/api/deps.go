@@ -89,6 +89,10 @@ type Deps struct {
 	// Transactions answers the other transaction requests; nil answers
 	// COORDINATOR_NOT_AVAILABLE.
 	Transactions Transactions
+	// TransactionVersion is the cluster's finalized transaction.version
+	// feature level, advertised in ApiVersions (features.go): 2 turns on
+	// KIP-890 part 2 in clients and implicit partition adds on Produce v12+.
+	TransactionVersion int16
 	// Producers lists a led partition's producers (DescribeProducers), or
 	// returns an error wrapping UNKNOWN_TOPIC_OR_PARTITION or
 	// NOT_LEADER_OR_FOLLOWER.

@@ -8,7 +8,9 @@ package api
 // answered once the batch is committed (with one replica, durable by the
 // log's policy). Topic ids replace names from v13 (KIP-516). Errors are
 // per partition; NOT_LEADER_OR_FOLLOWER carries the current leader
-// (KIP-951).
+// (KIP-951). A transactional batch is first verified with, or from v12
+// under transactions v2 added to, its transaction (KIP-890 parts 1 and 2;
+// produce_txn.go); v11 may answer TRANSACTION_ABORTABLE.
 
 import (
 	"context"
@@ -34,7 +36,7 @@ type pendingCommit struct {
 	resp *kmsg.ProduceResponseTopicPartition
 }
 
-func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.image()
@@ -64,7 +66,7 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 				out.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue
 			}
-			if pc, ok := h.produceOne(im, name, rp, out); ok {
+			if pc, ok := h.produceOne(ctx, r, im, name, rp, out); ok {
 				pending = append(pending, pc)
 			}
 		}
@@ -85,7 +87,7 @@ func handleProduce(_ context.Context, h *Handler, _ *Client, req kmsg.Request) r
 }
 
 // produceOne appends one partition's batch; ok means it awaits a commit.
-func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) (pendingCommit, bool) {
+func (h *Handler) produceOne(ctx context.Context, r *kmsg.ProduceRequest, im *metadata.Image, topic string, rp kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) (pendingCommit, bool) {
 	var p Partition
 	var err error = kerr.UnknownTopicID // v13+ with an id no topic has
 	if topic != "" {
@@ -93,6 +95,9 @@ func (h *Handler) produceOne(im *metadata.Image, topic string, rp kmsg.ProduceRe
 	}
 	if err == nil && len(rp.Records) == 0 {
 		err = kerr.InvalidRecord
+	}
+	if err == nil {
+		err = h.verifyTxnProduce(ctx, r.Version, r.TransactionID, topic, rp.Partition, p, rp.Records)
 	}
 	var base, appendTime, logStart, next int64
 	if err == nil {

@@ -26,6 +26,10 @@ type Transactions interface {
 	ListTransactions(ctx context.Context, req *kmsg.ListTransactionsRequest) *kmsg.ListTransactionsResponse
 	// WriteTxnMarkers writes markers to the partitions this node leads.
 	WriteTxnMarkers(ctx context.Context, req *kmsg.WriteTxnMarkersRequest) *kmsg.WriteTxnMarkersResponse
+	// OffsetsPartition is the group's partition of __consumer_offsets
+	// (offsets.topic.num.partitions), which TxnOffsetCommit adds or
+	// verifies (KIP-890).
+	OffsetsPartition(group string) int32
 }
 
 // TxnOffsets is the group coordinator's half of transactions: it keeps a

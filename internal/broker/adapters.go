@@ -29,6 +29,10 @@ func (v partitionView) Append(batch []byte) (base, appendTime, logStart, next in
 
 func (v partitionView) Commit(next int64) error { return v.p.Commit(next) }
 
+func (v partitionView) OngoingTxn(producerID int64, epoch int16) bool {
+	return v.p.OngoingTxn(producerID, epoch)
+}
+
 func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, error) {
 	r, err := v.p.ReadFetch(buf, offset, maxBytes, minOne)
 	recs := api.Records{Bytes: r.Records}

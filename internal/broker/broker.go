@@ -227,6 +227,7 @@ func (b *Broker) apiDeps() api.Deps {
 		ProducerIDs:            b.pids,
 		TxnCoordinator:         txnView{b},
 		Transactions:           txnView{b},
+		TransactionVersion:     transactionVersion,
 		Producers:              b.producers,
 		Configs:                b.configs(),
 		LogDir:                 b.cfg.DataDir,

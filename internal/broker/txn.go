@@ -29,6 +29,12 @@ import (
 	"github.com/samsa-io/samsa/internal/record"
 )
 
+// transactionVersion is the cluster's finalized transaction.version
+// feature level (KIP-584): 2, Kafka 4.0's default, transactions v2
+// (KIP-890 part 2). ApiVersions advertises it and the transaction
+// coordinator runs at it, so they cannot disagree.
+const transactionVersion = 2
+
 // startTxn builds the transaction coordinator and loads the shards of an
 // existing __transaction_state.
 func (b *Broker) startTxn() (func(), error) {
@@ -40,6 +46,7 @@ func (b *Broker) startTxn() (func(), error) {
 	tc.MaxTimeout = v.Duration("transaction.max.timeout.ms")
 	tc.IDExpiration = v.Duration("transactional.id.expiration.ms")
 	tc.ProducerIDs = b.pids
+	tc.TransactionVersion = transactionVersion
 	partitions := int32(v.Int("transaction.state.log.num.partitions"))
 	replication := int16(v.Int("transaction.state.log.replication.factor"))
 	segment := strconv.Itoa(v.Int("transaction.state.log.segment.bytes"))
@@ -160,6 +167,8 @@ func (v txnView) AddPartitionsToTxn(ctx context.Context, r *kmsg.AddPartitionsTo
 func (v txnView) AddOffsetsToTxn(ctx context.Context, r *kmsg.AddOffsetsToTxnRequest) *kmsg.AddOffsetsToTxnResponse {
 	return v.b.txn.AddOffsetsToTxn(ctx, r).(*kmsg.AddOffsetsToTxnResponse)
 }
+
+func (v txnView) OffsetsPartition(group string) int32 { return v.b.txn.OffsetsPartitionFor(group) }
 
 func (v txnView) EndTxn(ctx context.Context, r *kmsg.EndTxnRequest) *kmsg.EndTxnResponse {
 	return v.b.txn.EndTxn(ctx, r).(*kmsg.EndTxnResponse)

@@ -125,6 +125,12 @@ func (c *TxnCoordinator) PartitionFor(transactionalID string) int32 {
 	return PartitionFor(transactionalID, c.cfg.NumPartitions)
 }
 
+// OffsetsPartitionFor is a group's partition of __consumer_offsets, the
+// one AddOffsetsToTxn and TxnOffsetCommit add to a transaction.
+func (c *TxnCoordinator) OffsetsPartitionFor(group string) int32 {
+	return PartitionFor(group, c.cfg.OffsetsPartitions)
+}
+
 func (c *TxnCoordinator) shardFor(p int32) (*txnShard, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -79,7 +79,7 @@ func oneTxn(req *kmsg.AddPartitionsToTxnRequest, rt kmsg.AddPartitionsToTxnReque
 
 // AddOffsetsToTxn handles an AddOffsetsToTxn.
 func (c *TxnCoordinator) AddOffsetsToTxn(ctx context.Context, req *kmsg.AddOffsetsToTxnRequest) kmsg.Response {
-	p := PartitionFor(req.Group, c.cfg.OffsetsPartitions)
+	p := c.OffsetsPartitionFor(req.Group)
 	return c.do(ctx, req.TransactionalID, req, func(s *txn.Shard, now time.Time, h txn.Handle) txn.Effects {
 		return s.AddOffsets(now, h, req, p)
 	})

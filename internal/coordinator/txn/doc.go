@@ -74,7 +74,11 @@
 //   - Produce of a transactional batch: with transactions v2 the partition
 //     leader adds its partition through AddPartitionsToTxn v5 (VerifyOnly
 //     false), with v1 clients it verifies (VerifyOnly true) when
-//     transaction.partition.verification.enable.
+//     transaction.partition.verification.enable (api/produce_txn.go;
+//     TxnOffsetCommit does the same for the group's partition). The
+//     cluster's transaction.version, which Config.TransactionVersion must
+//     equal, is what ApiVersions advertises (api/features.go, the broker's
+//     transactionVersion).
 //
 // Records use Kafka's schemas and versions (records.go) so tools that read
 // __transaction_state decode them.
