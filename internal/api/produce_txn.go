@@ -29,13 +29,12 @@ package api
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/samsa-io/samsa/internal/record"
 )
 
 // ongoingTxns is a partition that knows its producers' open transactions.
@@ -49,15 +48,15 @@ func (h *Handler) verifyTxnProduce(ctx context.Context, version int16, txnID *st
 	if txnID == nil || h.deps.Transactions == nil {
 		return nil
 	}
-	hd, err := record.ParseHeader(batch)
-	if err != nil || !hd.Transactional() || hd.ProducerID < 0 {
-		return nil // the append refuses what is malformed
+	pid, epoch, ok := txnProducer(batch)
+	if !ok {
+		return nil // not transactional; the append refuses what is malformed
 	}
-	if o, ok := p.(ongoingTxns); ok && o.OngoingTxn(hd.ProducerID, hd.ProducerEpoch) {
+	if o, ok := p.(ongoingTxns); ok && o.OngoingTxn(pid, epoch) {
 		return nil
 	}
 	add := version >= 12 && h.deps.TransactionVersion >= 2
-	code := h.addToTxn(ctx, *txnID, hd.ProducerID, hd.ProducerEpoch, topic, partition, !add)
+	code := h.addToTxn(ctx, *txnID, pid, epoch, topic, partition, !add)
 	if code == kerr.TransactionAbortable.Code && version < 11 {
 		code = kerr.InvalidTxnState.Code // clients before Produce v11 do not know TRANSACTION_ABORTABLE
 	}
@@ -65,6 +64,17 @@ func (h *Handler) verifyTxnProduce(ctx context.Context, version int16, txnID *st
 		return nil
 	}
 	return fmt.Errorf("%w: the partition could not be verified in or added to transaction %q", kerr.ErrorForCode(code), *txnID)
+}
+
+// txnProducer reads a RecordBatch v2 header's producer id and epoch
+// (bytes 43-50, 51-52) when its attributes (bytes 21-22) mark it
+// transactional (bit 4).
+func txnProducer(batch []byte) (int64, int16, bool) {
+	if len(batch) < 61 || batch[16] != 2 || binary.BigEndian.Uint16(batch[21:])&0x10 == 0 {
+		return 0, 0, false
+	}
+	pid := int64(binary.BigEndian.Uint64(batch[43:]))
+	return pid, int16(binary.BigEndian.Uint16(batch[51:])), pid >= 0
 }
 
 // addToTxn sends one partition to the coordinator as an
