@@ -163,6 +163,7 @@ func TestTransactionalPipelineExactlyOnceAcrossKills(t *testing.T) {
 		})
 	}
 	if seen != total {
+		t.Logf("server logs:\n%s", s.logs)
 		t.Fatalf("read %d records of %d: %v", seen, total, next)
 	}
 	// Nothing more arrives: the pipeline copied each record once.

@@ -279,6 +279,10 @@ func (l *Log) appendBatch(batch []byte, leader bool, leaderEpoch int32, tv int8)
 	err = l.writable()
 	if err == nil && leader && marker != nil {
 		err = l.producers.checkMarker(&h, marker, tv)
+		if errors.Is(err, errMarkerRetry) {
+			res.BaseOffset, res.LastOffset, res.Duplicate, res.LogStartOffset = -1, -1, true, l.logStart.Load()
+			return res, l.leo.Load(), nil // durable once the log end is, the first marker included
+		}
 	} else if err == nil && leader {
 		var dup *BatchMetadata
 		if dup, err = l.producers.check(&h); dup != nil {

@@ -15,7 +15,9 @@ package log
 //   - whose producer epoch is below the producer's, or, for transaction
 //     version 2, not above it (INVALID_PRODUCER_EPOCH: with KIP-890 part 2
 //     the coordinator bumps the epoch before it writes the markers, so a
-//     marker at the epoch of the data is from a zombie transaction).
+//     marker at the epoch of the data is from a zombie transaction);
+//     a marker at the current epoch with no transaction open is a retry
+//     of the one that closed it, and succeeds without being written again.
 //
 // The first unstable offset is the first offset of the earliest open
 // transaction; the partition's last stable offset (LSO) is that or the
@@ -93,6 +95,14 @@ func decodeTxnIndex(b []byte) []AbortedTxn {
 	return out
 }
 
+// errMarkerRetry is checkMarker's answer to a transaction-version-2 marker
+// at the producer's current epoch while no transaction of that producer is
+// open here: a marker already written at that epoch closed it, and this is
+// the coordinator sending it again (it does after a restart between the
+// markers and its Complete record). The append succeeds without writing:
+// refusing it, as a zombie, would leave the transaction prepared forever.
+var errMarkerRetry = errors.New("log: transaction marker already written")
+
 // checkMarker applies the leader's rules to a marker (see the file header).
 func (ps *producerState) checkMarker(h *record.Header, m *record.EndTxn, tv int8) error {
 	e := ps.producers[h.ProducerID]
@@ -102,6 +112,9 @@ func (ps *producerState) checkMarker(h *record.Header, m *record.EndTxn, tv int8
 	if e.CoordinatorEpoch > m.CoordinatorEpoch {
 		return fmt.Errorf("%w: producer %d marker from coordinator epoch %d, the partition has seen %d",
 			ErrCoordinatorFenced, h.ProducerID, m.CoordinatorEpoch, e.CoordinatorEpoch)
+	}
+	if tv >= 2 && h.ProducerEpoch == e.Epoch && e.CurrentTxnFirstOffset < 0 && m.CoordinatorEpoch >= e.CoordinatorEpoch {
+		return errMarkerRetry
 	}
 	if h.ProducerEpoch < e.Epoch || (tv >= 2 && h.ProducerEpoch <= e.Epoch) {
 		return fmt.Errorf("%w: producer %d marker at epoch %d, the partition has seen %d (transaction version %d)",

@@ -160,3 +160,34 @@ func TestCompactionKeepsMarkersAndDropsAbortedData(t *testing.T) {
 		t.Fatalf("after cleaning: %d committed batches (want 1), %d aborted (want 0), %d markers (want 2)", committed, aborted, markers)
 	}
 }
+
+// A transaction-version-2 marker sent again (the coordinator restarted
+// between writing its markers and its Complete record, so it sends them
+// again at the same bumped epoch) succeeds without a second marker in the
+// log; one at that epoch after the producer opened a new transaction is
+// still refused, as a zombie's would be.
+func TestTV2MarkerRetryIsAcceptedOnce(t *testing.T) {
+	clk := newClock()
+	l, _ := openLog(t, vfs.NewMem(), testConfig(), clk)
+	ts := clk.Now().UnixMilli()
+	if _, err := l.AppendMarker(tbatch(t, ts, 7, 3, 0, 2), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AppendMarker(marker(t, 7, 4, true, 1), 0, 2); err != nil {
+		t.Fatal(err)
+	}
+	end := l.LogEndOffset()
+	res, err := l.AppendMarker(marker(t, 7, 4, true, 1), 0, 2)
+	if err != nil || !res.Duplicate {
+		t.Fatalf("the retried marker: %+v, %v; want a duplicate accepted", res, err)
+	}
+	if l.LogEndOffset() != end || l.FirstUnstableOffset() >= 0 {
+		t.Fatalf("log end %d (want %d), first unstable %d: the retry wrote or opened something", l.LogEndOffset(), end, l.FirstUnstableOffset())
+	}
+	if _, err := l.AppendMarker(tbatch(t, ts, 7, 4, 0, 1), 0, 0); err != nil { // the next transaction, at the bumped epoch
+		t.Fatal(err)
+	}
+	if _, err := l.AppendMarker(marker(t, 7, 4, false, 1), 0, 2); !errors.Is(err, ErrInvalidProducerEpoch) {
+		t.Fatalf("a marker at the epoch of an open transaction's data: %v, want INVALID_PRODUCER_EPOCH", err)
+	}
+}
