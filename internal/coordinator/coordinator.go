@@ -63,15 +63,12 @@ type Config struct {
 
 // Coordinator routes group requests to shards.
 type Coordinator struct {
-	cfg  Config
-	log  *slog.Logger
-	stop chan struct{}
-	wg   sync.WaitGroup
+	cfg Config
+	log *slog.Logger
+	rt  *runtime[*shard]
 
 	mu struct {
 		sync.Mutex
-		shards   map[int32]*shard
-		closed   bool
 		creating chan struct{} // closed when a creation attempt ends
 		topics   topicsCache
 	}
@@ -97,8 +94,8 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.RetentionCheck <= 0 {
 		cfg.RetentionCheck = 10 * time.Minute
 	}
-	c := &Coordinator{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
-	c.mu.shards = map[int32]*shard{}
+	c := &Coordinator{cfg: cfg, log: cfg.Logger}
+	c.rt = newRuntime(Topic, cfg.NodeID, cfg.Image, func(p int32) *shard { return newShard(c, p) })
 	return c, nil
 }
 
@@ -114,15 +111,7 @@ func (c *Coordinator) Close() {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	if c.mu.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.mu.closed = true
-	c.mu.Unlock()
-	close(c.stop)
-	c.wg.Wait()
+	c.rt.close()
 }
 
 // PartitionFor is the partition of __consumer_offsets that holds a group:
@@ -152,19 +141,10 @@ func (c *Coordinator) topicExists() bool {
 // the creation (one at a time) and for the shards to start loading.
 func (c *Coordinator) ensureTopic(ctx context.Context) error {
 	for !c.topicExists() {
-		c.mu.Lock()
-		if c.mu.closed {
-			c.mu.Unlock()
-			return ErrClosed
+		wait, err := c.creation()
+		if err != nil {
+			return err
 		}
-		wait := c.mu.creating
-		if wait == nil {
-			wait = make(chan struct{})
-			c.mu.creating = wait
-			c.wg.Add(1)
-			go c.create(wait)
-		}
-		c.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
@@ -177,13 +157,29 @@ func (c *Coordinator) ensureTopic(ctx context.Context) error {
 	return nil
 }
 
+// creation is the creation attempt under way, starting one if none is.
+func (c *Coordinator) creation() (chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rt.closed() {
+		return nil, ErrClosed
+	}
+	if c.mu.creating == nil {
+		wait := make(chan struct{})
+		if !c.rt.spawn(func() { c.create(wait) }) {
+			return nil, ErrClosed
+		}
+		c.mu.creating = wait
+	}
+	return c.mu.creating, nil
+}
+
 func (c *Coordinator) create(done chan struct{}) {
-	defer c.wg.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	go func() {
 		select {
-		case <-c.stop:
+		case <-c.rt.stop:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -205,28 +201,8 @@ func (c *Coordinator) create(done chan struct{}) {
 // loadAll starts a shard for every partition of the topic.
 func (c *Coordinator) loadAll() {
 	for p := range c.cfg.NumPartitions {
-		c.shardFor(p)
+		c.rt.shardFor(p)
 	}
-}
-
-// shardFor returns partition p's shard, starting it if needed.
-func (c *Coordinator) shardFor(p int32) (*shard, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.mu.closed {
-		return nil, ErrClosed
-	}
-	if s := c.mu.shards[p]; s != nil {
-		return s, nil
-	}
-	s := newShard(c, p)
-	c.mu.shards[p] = s
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		s.run()
-	}()
-	return s, nil
 }
 
 // Coordinator returns the node coordinating a group (this one, once its
@@ -235,19 +211,5 @@ func (c *Coordinator) Coordinator(ctx context.Context, groupID string) (int32, e
 	if err := c.ensureTopic(ctx); err != nil {
 		return -1, err
 	}
-	p := c.partitionFor(groupID)
-	t := c.cfg.Image().Topic(Topic)
-	if t == nil || int(p) >= len(t.Partitions) {
-		return -1, fmt.Errorf("%w: %s has no partition %d", kerr.CoordinatorNotAvailable, Topic, p)
-	}
-	leader := t.Partitions[p].Leader
-	if leader < 0 {
-		return -1, fmt.Errorf("%w: partition %d has no leader", kerr.CoordinatorNotAvailable, p)
-	}
-	if leader == c.cfg.NodeID {
-		if _, err := c.shardFor(p); err != nil {
-			return -1, fmt.Errorf("%w: %v", kerr.CoordinatorNotAvailable, err)
-		}
-	}
-	return leader, nil
+	return c.rt.coordinator(c.partitionFor(groupID))
 }

@@ -19,12 +19,8 @@ func (c *Coordinator) do(ctx context.Context, groupID string, req kmsg.Request, 
 	if err := c.ensureTopic(ctx); err != nil {
 		return errorResponse(req, codeOf(err))
 	}
-	p := c.partitionFor(groupID)
-	if t := c.cfg.Image().Topic(Topic); t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != c.cfg.NodeID {
-		return errorResponse(req, kerr.NotCoordinator.Code)
-	}
-	s, err := c.shardFor(p)
-	if err != nil {
+	s, ok := c.rt.ledShard(c.partitionFor(groupID))
+	if !ok {
 		return errorResponse(req, kerr.NotCoordinator.Code)
 	}
 	return c.submit(ctx, s, req, fn)
@@ -32,27 +28,21 @@ func (c *Coordinator) do(ctx context.Context, groupID string, req kmsg.Request, 
 
 // submit queues fn on shard s and waits for its response.
 func (c *Coordinator) submit(ctx context.Context, s *shard, req kmsg.Request, fn opFunc) kmsg.Response {
-	op := operation{fn: fn, req: req, resp: make(chan kmsg.Response, 1)}
-	select {
-	case s.ops <- op:
-	case <-c.stop:
-		return errorResponse(req, kerr.NotCoordinator.Code)
-	case <-ctx.Done():
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
+	op := operation{call: newCall(req), fn: fn}
+	r, err := s.submit(ctx, c.rt.stop, op, op.resp)
+	if err != nil {
+		return errorResponse(req, submitCode(err))
 	}
-	select {
-	case r := <-op.resp:
-		return r
-	case <-s.done:
-		select {
-		case r := <-op.resp:
-			return r
-		default:
-			return errorResponse(req, kerr.NotCoordinator.Code)
-		}
-	case <-ctx.Done():
-		return errorResponse(req, kerr.CoordinatorNotAvailable.Code)
+	return r
+}
+
+// submitCode is the error code of a request submit did not answer:
+// COORDINATOR_NOT_AVAILABLE when its context ended, else NOT_COORDINATOR.
+func submitCode(err error) int16 {
+	if stopped(err) {
+		return kerr.NotCoordinator.Code
 	}
+	return kerr.CoordinatorNotAvailable.Code
 }
 
 // read runs a read-only fn on the group's shard.
@@ -161,12 +151,12 @@ func (c *Coordinator) ListGroups(ctx context.Context, states, types []string) ([
 	}
 	var out []kmsg.ListGroupsResponseGroup
 	code := int16(0)
-	t := c.cfg.Image().Topic(Topic)
+	t := c.rt.topicMeta()
 	for p := range int32(len(t.Partitions)) {
 		if t.Partitions[p].Leader != c.cfg.NodeID {
 			continue
 		}
-		s, err := c.shardFor(p)
+		s, err := c.rt.shardFor(p)
 		if err != nil {
 			return nil, kerr.NotCoordinator.Code
 		}

@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,21 +18,19 @@ type opFunc func(s *group.Shard, now time.Time, h group.Handle) group.Effects
 
 // operation is a request waiting in a shard's queue.
 type operation struct {
+	call
 	fn opFunc
 	// raw, when set, runs instead of fn on the shard's goroutine with
 	// access to its partition (a transaction marker's append).
-	raw  func(s *shard) kmsg.Response
-	req  kmsg.Request // for its error response
-	resp chan kmsg.Response
+	raw func(s *shard) kmsg.Response
 }
 
 // shard is the runtime of one partition of __consumer_offsets: one
 // goroutine owns the group.Shard and every field below.
 type shard struct {
-	c    *Coordinator
-	p    int32
-	ops  chan operation
-	done chan struct{} // closed once the shard has answered everything
+	c *Coordinator
+	p int32
+	queue[operation]
 
 	part    Partition
 	state   *group.Shard
@@ -42,14 +39,11 @@ type shard struct {
 	commits committer[group.Response]
 }
 
-// loadRetry is how long a shard waits before loading again after a failure.
-const loadRetry = 100 * time.Millisecond
-
 // readChunk is how much a load reads per call (offsets.load.buffer.size).
 const readChunk = 5 << 20
 
 func newShard(c *Coordinator, p int32) *shard {
-	return &shard{c: c, p: p, ops: make(chan operation, 64), done: make(chan struct{}), pending: map[group.Handle]operation{}}
+	return &shard{c: c, p: p, queue: newQueue[operation](), pending: map[group.Handle]operation{}}
 }
 
 // run loads the shard, then serves operations, deadlines and cleanups until
@@ -68,7 +62,7 @@ func (s *shard) run() {
 	for {
 		s.resetTimer(timer)
 		select {
-		case <-s.c.stop:
+		case <-s.c.rt.stop:
 			return
 		case op := <-s.ops:
 			if op.raw != nil {
@@ -98,31 +92,12 @@ func (s *shard) resetTimer(t *time.Timer) {
 // loadUntilDone loads the shard, retrying; requests that arrive while it
 // cannot load get COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
 func (s *shard) loadUntilDone() bool {
-	for attempt := 1; ; attempt++ {
-		err := s.load()
-		if err == nil {
-			return true
-		}
-		// A partition not hosted yet fails the first attempts of a new
-		// topic; a failure that lasts (10 s) is worth an operator's look.
-		level := slog.LevelDebug
-		if attempt%100 == 0 {
-			level = slog.LevelWarn
-		}
-		s.c.log.Log(context.Background(), level, "loading a group coordinator shard failed; retrying", "partition", s.p, "attempt", attempt, "err", err)
-		retry := time.NewTimer(loadRetry)
-		for waiting := true; waiting; {
-			select {
-			case <-s.c.stop:
-				retry.Stop()
-				return false
-			case op := <-s.ops:
-				op.resp <- errorResponse(op.req, kerr.CoordinatorLoadInProgress.Code)
-			case <-retry.C:
-				waiting = false
-			}
-		}
-	}
+	return s.retryLoad(s.c.rt.stop, s.load, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "group coordinator", s.p)
+}
+
+// reject answers an operation with code.
+func (s *shard) reject(code int16) func(operation) {
+	return func(op operation) { op.resp <- errorResponse(op.req, code) }
 }
 
 // load replays the partition into a fresh group.Shard, then Loaded.
@@ -303,12 +278,5 @@ func (s *shard) shutdown() {
 	for h := range s.pending {
 		s.fail(h, kerr.NotCoordinator.Code)
 	}
-	for {
-		select {
-		case op := <-s.ops:
-			op.resp <- errorResponse(op.req, kerr.NotCoordinator.Code)
-		default:
-			return
-		}
-	}
+	s.drain(s.reject(kerr.NotCoordinator.Code))
 }

@@ -5,8 +5,8 @@ package coordinator
 // owns a txn.Shard, appends its records, delivers responses and sends
 // markers once those records are committed, and rebuilds its state by
 // replay when it loads or an append fails (the group coordinator's model,
-// sharing its committer, Partition and PartitionFor). See package txn for
-// what the API layer must call.
+// sharing its shard runtime, committer, Partition and PartitionFor). See
+// package txn for what the API layer must call.
 
 import (
 	"context"
@@ -58,17 +58,11 @@ type TxnConfig struct {
 
 // TxnCoordinator routes transaction requests to shards.
 type TxnCoordinator struct {
-	cfg  TxnConfig
-	log  *slog.Logger
-	stop chan struct{}
-	wg   sync.WaitGroup
+	cfg TxnConfig
+	log *slog.Logger
+	rt  *runtime[*txnShard]
 
 	create sync.Mutex // one topic creation at a time
-	mu     struct {
-		sync.Mutex
-		shards map[int32]*txnShard
-		closed bool
-	}
 }
 
 // NewTxn returns a transaction coordinator; Start loads its shards.
@@ -91,33 +85,23 @@ func NewTxn(cfg TxnConfig) (*TxnCoordinator, error) {
 	if cfg.ExpireInterval <= 0 {
 		cfg.ExpireInterval = time.Hour
 	}
-	c := &TxnCoordinator{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
-	c.mu.shards = map[int32]*txnShard{}
+	c := &TxnCoordinator{cfg: cfg, log: cfg.Logger}
+	c.rt = newRuntime(TxnTopic, cfg.NodeID, cfg.Image, func(p int32) *txnShard { return newTxnShard(c, p) })
 	return c, nil
 }
 
 // Start loads every shard this node leads, if the topic exists.
 func (c *TxnCoordinator) Start() {
-	if t := c.cfg.Image().Topic(TxnTopic); t != nil {
+	if t := c.rt.topicMeta(); t != nil {
 		for p := range int32(len(t.Partitions)) {
-			if t.Partitions[p].Leader == c.cfg.NodeID {
-				c.shardFor(p)
-			}
+			c.rt.ledShard(p)
 		}
 	}
 }
 
 // Close stops every shard; waiting requests get NOT_COORDINATOR.
 func (c *TxnCoordinator) Close() {
-	c.mu.Lock()
-	if c.mu.closed {
-		c.mu.Unlock()
-		return
-	}
-	c.mu.closed = true
-	c.mu.Unlock()
-	close(c.stop)
-	c.wg.Wait()
+	c.rt.close()
 }
 
 // PartitionFor is the partition of __transaction_state holding an id.
@@ -129,25 +113,6 @@ func (c *TxnCoordinator) PartitionFor(transactionalID string) int32 {
 // one AddOffsetsToTxn and TxnOffsetCommit add to a transaction.
 func (c *TxnCoordinator) OffsetsPartitionFor(group string) int32 {
 	return PartitionFor(group, c.cfg.OffsetsPartitions)
-}
-
-func (c *TxnCoordinator) shardFor(p int32) (*txnShard, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.mu.closed {
-		return nil, ErrClosed
-	}
-	if s := c.mu.shards[p]; s != nil {
-		return s, nil
-	}
-	s := newTxnShard(c, p)
-	c.mu.shards[p] = s
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		s.run()
-	}()
-	return s, nil
 }
 
 // Coordinator answers FindCoordinator(TRANSACTION): the node leading the
@@ -162,18 +127,7 @@ func (c *TxnCoordinator) Coordinator(ctx context.Context, transactionalID string
 		}
 		c.create.Unlock()
 	}
-	t := c.cfg.Image().Topic(TxnTopic)
-	p := c.PartitionFor(transactionalID)
-	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader < 0 {
-		return -1, fmt.Errorf("%w: %s partition %d is not available", kerr.CoordinatorNotAvailable, TxnTopic, p)
-	}
-	leader := t.Partitions[p].Leader
-	if leader == c.cfg.NodeID {
-		if _, err := c.shardFor(p); err != nil {
-			return -1, fmt.Errorf("%w: %v", kerr.CoordinatorNotAvailable, err)
-		}
-	}
-	return leader, nil
+	return c.rt.coordinator(c.PartitionFor(transactionalID))
 }
 
 // txnFunc is one operation on a shard's state.
@@ -181,34 +135,14 @@ type txnFunc func(s *txn.Shard, now time.Time, h txn.Handle) txn.Effects
 
 // do runs fn on the shard of an id and waits for its response.
 func (c *TxnCoordinator) do(ctx context.Context, id string, req kmsg.Request, fn txnFunc) kmsg.Response {
-	p := c.PartitionFor(id)
-	t := c.cfg.Image().Topic(TxnTopic)
-	if t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != c.cfg.NodeID {
+	s, ok := c.rt.ledShard(c.PartitionFor(id))
+	if !ok {
 		return txnErrorResponse(req, kerr.NotCoordinator.Code)
 	}
-	s, err := c.shardFor(p)
+	op := txnOp{call: newCall(req), fn: fn}
+	r, err := s.submit(ctx, c.rt.stop, op, op.resp)
 	if err != nil {
-		return txnErrorResponse(req, kerr.NotCoordinator.Code)
+		return txnErrorResponse(req, submitCode(err))
 	}
-	op := txnOp{fn: fn, req: req, resp: make(chan kmsg.Response, 1)}
-	select {
-	case s.ops <- op:
-	case <-c.stop:
-		return txnErrorResponse(req, kerr.NotCoordinator.Code)
-	case <-ctx.Done():
-		return txnErrorResponse(req, kerr.CoordinatorNotAvailable.Code)
-	}
-	select {
-	case r := <-op.resp:
-		return r
-	case <-s.done:
-		select {
-		case r := <-op.resp:
-			return r
-		default:
-			return txnErrorResponse(req, kerr.NotCoordinator.Code)
-		}
-	case <-ctx.Done():
-		return txnErrorResponse(req, kerr.CoordinatorNotAvailable.Code)
-	}
+	return r
 }

@@ -44,53 +44,49 @@ func (c *Coordinator) OffsetFetchStable(ctx context.Context, groupID string, top
 // CompleteTransaction writes a transaction marker to partition p of
 // __consumer_offsets through its shard and applies (COMMIT) or drops
 // (ABORT) the producer's pending offsets there. It returns the partition's
-// error code: NOT_COORDINATOR when this node does not lead it, the log's
-// refusal (TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH).
+// error code: NOT_LEADER_OR_FOLLOWER when this node does not lead it (or
+// stops), REQUEST_TIMED_OUT when ctx ends first, the log's refusal
+// (TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH).
 func (c *Coordinator) CompleteTransaction(ctx context.Context, p int32, m record.EndTxn, tv int8) int16 {
 	req := kmsg.NewPtrWriteTxnMarkersRequest()
 	rm := kmsg.NewWriteTxnMarkersRequestMarker()
 	rm.ProducerID, rm.ProducerEpoch, rm.Committed, rm.CoordinatorEpoch = m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch
 	rm.Topics = []kmsg.WriteTxnMarkersRequestMarkerTopic{{Topic: Topic, Partitions: []int32{p}}}
 	req.Markers = []kmsg.WriteTxnMarkersRequestMarker{rm}
-	if t := c.cfg.Image().Topic(Topic); t == nil || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != c.cfg.NodeID {
+	s, ok := c.rt.ledShard(p)
+	if !ok {
 		return kerr.NotLeaderForPartition.Code
 	}
-	s, err := c.shardFor(p)
-	if err != nil {
-		return kerr.NotLeaderForPartition.Code
-	}
-	op := operation{req: req, resp: make(chan kmsg.Response, 1), raw: func(s *shard) kmsg.Response {
-		resp := markersError(req, 0)
-		code := int16(0)
-		batch, err := record.BuildEndTxn(m)
-		if err == nil {
-			err = s.part.AppendMarker(batch, tv)
-		}
-		if err != nil {
-			code = codeOf(err)
-			s.c.log.Warn("transaction marker on "+Topic+" refused", "partition", s.p, "producer", m.ProducerID, "err", err)
-		} else {
-			s.state.CompleteTxn(m.ProducerID, m.Commit)
-		}
-		resp.Markers[0].Topics[0].Partitions[0].ErrorCode = code
-		return resp
+	op := operation{call: newCall(req), raw: func(s *shard) kmsg.Response {
+		return s.appendMarker(req, m, tv)
 	}}
-	var r kmsg.Response
-	select {
-	case s.ops <- op:
-	case <-c.stop:
+	r, err := s.submit(ctx, c.rt.stop, op, op.resp)
+	switch {
+	case stopped(err):
 		return kerr.NotLeaderForPartition.Code
-	case <-ctx.Done():
-		return kerr.RequestTimedOut.Code
-	}
-	select {
-	case r = <-op.resp:
-	case <-s.done:
-		return kerr.NotLeaderForPartition.Code
-	case <-ctx.Done():
+	case err != nil:
 		return kerr.RequestTimedOut.Code
 	}
 	return r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode
+}
+
+// appendMarker appends m's marker to the shard's partition and, once it
+// is committed, applies or drops the producer's pending offsets.
+func (s *shard) appendMarker(req *kmsg.WriteTxnMarkersRequest, m record.EndTxn, tv int8) kmsg.Response {
+	resp := markersError(req, 0)
+	code := int16(0)
+	batch, err := record.BuildEndTxn(m)
+	if err == nil {
+		err = s.part.AppendMarker(batch, tv)
+	}
+	if err != nil {
+		code = codeOf(err)
+		s.c.log.Warn("transaction marker on "+Topic+" refused", "partition", s.p, "producer", m.ProducerID, "err", err)
+	} else {
+		s.state.CompleteTxn(m.ProducerID, m.Commit)
+	}
+	resp.Markers[0].Topics[0].Partitions[0].ErrorCode = code
+	return resp
 }
 
 // replayTxnAware is replay with transactions: a transactional batch's

@@ -108,7 +108,7 @@ func (c *TxnCoordinator) DescribeTransaction(ctx context.Context, id string) kms
 // sorted by id, with the state filters that name no state.
 func (c *TxnCoordinator) ListTransactions(ctx context.Context, f txn.ListFilter) (*kmsg.ListTransactionsResponse, error) {
 	resp := kmsg.NewPtrListTransactionsResponse()
-	t := c.cfg.Image().Topic(TxnTopic)
+	t := c.rt.topicMeta()
 	if t == nil {
 		resp.UnknownStateFilters = unknownStates(f.States)
 		return resp, nil
@@ -128,38 +128,31 @@ func (c *TxnCoordinator) ListTransactions(ctx context.Context, f txn.ListFilter)
 }
 
 func (c *TxnCoordinator) listShard(ctx context.Context, p int32, f txn.ListFilter, out *kmsg.ListTransactionsResponse) error {
-	s, err := c.shardFor(p)
+	s, err := c.rt.shardFor(p)
 	if err != nil {
 		return err
 	}
 	req := kmsg.NewPtrListTransactionsRequest()
-	op := txnOp{req: req, resp: make(chan kmsg.Response, 1), fn: func(st *txn.Shard, now time.Time, h txn.Handle) txn.Effects {
+	op := txnOp{call: newCall(req), fn: func(st *txn.Shard, now time.Time, h txn.Handle) txn.Effects {
 		r := kmsg.NewPtrListTransactionsResponse()
 		r.TransactionStates, r.UnknownStateFilters = st.List(now, f)
 		return txn.Effects{Responses: []txn.Response{{Handle: h, Msg: r}}}
 	}}
-	select {
-	case s.ops <- op:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.stop:
-		return ErrClosed
-	}
-	select {
-	case r := <-op.resp:
-		lr := r.(*kmsg.ListTransactionsResponse)
-		if lr.ErrorCode != 0 && out.ErrorCode == 0 {
-			out.ErrorCode = lr.ErrorCode
-		}
-		out.TransactionStates = append(out.TransactionStates, lr.TransactionStates...)
-		out.UnknownStateFilters = lr.UnknownStateFilters
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.done:
+	r, err := s.submit(ctx, c.rt.stop, op, op.resp)
+	switch {
+	case errors.Is(err, errShardGone):
 		out.ErrorCode = kerr.NotCoordinator.Code
 		return nil
+	case err != nil:
+		return err
 	}
+	lr := r.(*kmsg.ListTransactionsResponse)
+	if lr.ErrorCode != 0 && out.ErrorCode == 0 {
+		out.ErrorCode = lr.ErrorCode
+	}
+	out.TransactionStates = append(out.TransactionStates, lr.TransactionStates...)
+	out.UnknownStateFilters = lr.UnknownStateFilters
+	return nil
 }
 
 // unknownStates are the filters naming no state, when no shard lists them.

@@ -6,16 +6,15 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/coordinator/txn"
 	"github.com/samsa-io/samsa/internal/record"
 )
 
+// txnOp is a request waiting in a shard's queue.
 type txnOp struct {
-	fn   txnFunc
-	req  kmsg.Request
-	resp chan kmsg.Response
+	call
+	fn txnFunc
 }
 
 // txnOut is what waits for a commit: a response or a marker to send.
@@ -33,11 +32,10 @@ type markerBatch struct {
 // txnShard is the runtime of one partition of __transaction_state: one
 // goroutine owns the txn.Shard and every field below.
 type txnShard struct {
-	c       *TxnCoordinator
-	p       int32
-	ops     chan txnOp
+	c *TxnCoordinator
+	p int32
+	queue[txnOp]
 	results chan markerBatch
-	done    chan struct{}
 
 	part    Partition
 	state   *txn.Shard
@@ -48,8 +46,8 @@ type txnShard struct {
 }
 
 func newTxnShard(c *TxnCoordinator, p int32) *txnShard {
-	return &txnShard{c: c, p: p, ops: make(chan txnOp, 64), results: make(chan markerBatch, 64),
-		done: make(chan struct{}), pending: map[txn.Handle]txnOp{}}
+	return &txnShard{c: c, p: p, queue: newQueue[txnOp](), results: make(chan markerBatch, 64),
+		pending: map[txn.Handle]txnOp{}}
 }
 
 func (s *txnShard) run() {
@@ -72,7 +70,7 @@ func (s *txnShard) run() {
 		}
 		timer.Reset(d)
 		select {
-		case <-s.c.stop:
+		case <-s.c.rt.stop:
 			return
 		case op := <-s.ops:
 			s.next++
@@ -97,27 +95,12 @@ func (s *txnShard) run() {
 // loadUntilDone loads, retrying; requests meanwhile get
 // COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
 func (s *txnShard) loadUntilDone() bool {
-	for attempt := 1; ; attempt++ {
-		err := s.loadOnce()
-		if err == nil {
-			return true
-		}
-		if attempt%100 == 0 {
-			s.c.log.Warn("loading a transaction coordinator shard failed; retrying", "partition", s.p, "attempt", attempt, "err", err)
-		}
-		retry := time.NewTimer(loadRetry)
-		for waiting := true; waiting; {
-			select {
-			case <-s.c.stop:
-				retry.Stop()
-				return false
-			case op := <-s.ops:
-				op.resp <- txnErrorResponse(op.req, kerr.CoordinatorLoadInProgress.Code)
-			case <-retry.C:
-				waiting = false
-			}
-		}
-	}
+	return s.retryLoad(s.c.rt.stop, s.loadOnce, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "transaction coordinator", s.p)
+}
+
+// reject answers an operation with code.
+func (s *txnShard) reject(code int16) func(txnOp) {
+	return func(op txnOp) { op.resp <- txnErrorResponse(op.req, code) }
 }
 
 // loadOnce replays the partition into a new txn.Shard at the partition's
@@ -128,7 +111,7 @@ func (s *txnShard) loadOnce() error {
 		return err
 	}
 	epoch := int32(0)
-	if t := s.c.cfg.Image().Topic(TxnTopic); t != nil && int(s.p) < len(t.Partitions) {
+	if t := s.c.rt.topicMeta(); t != nil && int(s.p) < len(t.Partitions) {
 		epoch = t.Partitions[s.p].LeaderEpoch
 	}
 	state := txn.NewShard(s.c.cfg.Txn, epoch)
@@ -245,14 +228,14 @@ func (s *txnShard) deliver(outs []txnOut) {
 // back.
 func (s *txnShard) send(m txn.Marker) {
 	load := s.load
-	s.c.wg.Add(1)
+	s.c.rt.wg.Add(1)
 	go func() {
-		defer s.c.wg.Done()
+		defer s.c.rt.wg.Done()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
 			select {
-			case <-s.c.stop:
+			case <-s.c.rt.stop:
 				cancel()
 			case <-ctx.Done():
 			}
@@ -260,7 +243,7 @@ func (s *txnShard) send(m txn.Marker) {
 		results := s.c.cfg.Markers.WriteMarkers(ctx, m)
 		select {
 		case s.results <- markerBatch{load: load, results: results}:
-		case <-s.c.stop:
+		case <-s.c.rt.stop:
 		}
 	}()
 }
@@ -282,12 +265,5 @@ func (s *txnShard) shutdown() {
 	for h := range s.pending {
 		s.fail(h, kerr.NotCoordinator.Code)
 	}
-	for {
-		select {
-		case op := <-s.ops:
-			op.resp <- txnErrorResponse(op.req, kerr.NotCoordinator.Code)
-		default:
-			return
-		}
-	}
+	s.drain(s.reject(kerr.NotCoordinator.Code))
 }
