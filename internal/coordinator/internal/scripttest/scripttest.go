@@ -1,0 +1,65 @@
+// Package scripttest runs the coordinator state machines' script-driven
+// tests (as etcd raft's interaction tests do): testdata/*.txt files of
+// cases, each a command line, a "----" line, the expected output and a
+// blank line. Lines starting with # between cases are comments.
+package scripttest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Command executes one command line of a script and returns its output;
+// where is the script's file:line, for failures.
+type Command func(t *testing.T, where, line string) string
+
+// Run runs every testdata/*.txt as a subtest, each against the Command
+// that start returns for it. With rewrite it writes the outputs it got as
+// the expected ones instead of checking them (then read the diff).
+func Run(t *testing.T, rewrite bool, start func() Command) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f, rewrite, start()) })
+	}
+}
+
+func runScript(t *testing.T, path string, rewrite bool, run Command) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	var out strings.Builder
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			out.WriteString(line + "\n")
+			continue
+		}
+		if i+1 >= len(lines) || lines[i+1] != "----" {
+			t.Fatalf("%s:%d: command without ----", path, i+1)
+		}
+		var want []string
+		j := i + 2
+		for ; j < len(lines) && lines[j] != ""; j++ {
+			want = append(want, lines[j])
+		}
+		got := run(t, fmt.Sprintf("%s:%d", path, i+1), line)
+		if !rewrite && got != strings.Join(want, "\n") {
+			t.Errorf("%s:%d: %s\ngot:\n%s\nwant:\n%s", path, i+1, line, got, strings.Join(want, "\n"))
+		}
+		fmt.Fprintf(&out, "%s\n----\n%s\n", line, got)
+		i = j - 1
+	}
+	if rewrite {
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
