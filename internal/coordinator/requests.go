@@ -107,12 +107,19 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 // OffsetFetch answers one group's committed offsets (nil topics: all); a
 // consumer group member names itself and its epoch (nil and -1 otherwise).
 func (c *Coordinator) OffsetFetch(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, epoch int32) kmsg.OffsetFetchResponseGroup {
+	return c.fetchOffsets(ctx, groupID, topics, func(s *group.Shard) kmsg.OffsetFetchResponseGroup {
+		return s.FetchOffsets(groupID, topics, memberID, epoch)
+	})
+}
+
+// fetchOffsets answers one group's offsets with fetch, run on its shard.
+func (c *Coordinator) fetchOffsets(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic, fetch func(s *group.Shard) kmsg.OffsetFetchResponseGroup) kmsg.OffsetFetchResponseGroup {
 	req := kmsg.NewPtrOffsetFetchRequest()
 	req.Version = 8
 	req.Groups = []kmsg.OffsetFetchRequestGroup{{Group: groupID, Topics: topics}}
 	r := c.read(ctx, groupID, req, func(s *group.Shard) kmsg.Response {
 		resp := kmsg.NewPtrOffsetFetchResponse()
-		resp.Groups = []kmsg.OffsetFetchResponseGroup{s.FetchOffsets(groupID, topics, memberID, epoch)}
+		resp.Groups = []kmsg.OffsetFetchResponseGroup{fetch(s)}
 		return resp
 	})
 	return r.(*kmsg.OffsetFetchResponse).Groups[0]

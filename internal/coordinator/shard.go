@@ -2,7 +2,6 @@ package coordinator
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -38,9 +37,6 @@ type shard struct {
 	pending map[group.Handle]operation
 	commits committer[group.Response]
 }
-
-// readChunk is how much a load reads per call (offsets.load.buffer.size).
-const readChunk = 5 << 20
 
 func newShard(c *Coordinator, p int32) *shard {
 	return &shard{c: c, p: p, queue: newQueue[operation](), pending: map[group.Handle]operation{}}
@@ -107,69 +103,27 @@ func (s *shard) load() error {
 		return err
 	}
 	state := group.NewShard(s.c.cfg.Group)
-	var offset int64
-	for {
-		batches, hw, err := part.Read(offset, readChunk)
-		if err != nil {
-			return err
-		}
-		if offset >= hw || len(batches) == 0 {
-			break
-		}
-		if offset, err = replayTxnAware(state, batches, offset, s.c.log); err != nil {
-			return err
-		}
+	if err := replayPartition(part, replayGroupBatch(state, s.c.log)); err != nil {
+		return err
 	}
 	s.part, s.state = part, state
 	s.apply(state.Loaded(s.c.cfg.Now()))
 	return nil
 }
 
-// replay applies whole batches and returns the offset after the last.
+// replayGroupRecord applies one record of a non-transactional batch.
 // Records of types Samsa does not have are skipped with a warning, as
 // Kafka's CoordinatorLoaderImpl skips them (a partition Kafka wrote, or a
 // left over from an aborted upgrade); any other bad record fails the load.
-func replay(state *group.Shard, batches []byte, offset int64, log *slog.Logger) (int64, error) {
-	return replayBatches(batches, offset, func(key, value []byte, at int64) error {
+func replayGroupRecord(state *group.Shard, log *slog.Logger) func(key, value []byte, at int64) error {
+	return func(key, value []byte, at int64) error {
 		err := state.Replay(key, value)
 		if errors.Is(err, group.ErrNotClassic) {
 			log.Warn("skipping a group coordinator record of a type Samsa does not have", "offset", at, "err", err)
 			return nil
 		}
 		return err
-	})
-}
-
-// replayBatches calls apply for every record of whole batches, skipping
-// control batches, and returns the offset after the last batch.
-func replayBatches(batches []byte, offset int64, apply func(key, value []byte, offset int64) error) (int64, error) {
-	for len(batches) > 0 {
-		h, err := record.ParseHeader(batches)
-		if err != nil {
-			return offset, err
-		}
-		n := h.Size()
-		if n > len(batches) {
-			return offset, fmt.Errorf("coordinator: partial batch at offset %d", h.BaseOffset)
-		}
-		batch := batches[:n]
-		batches = batches[n:]
-		offset = h.NextOffset()
-		if h.Control() {
-			continue
-		}
-		recs, err := record.Records(batch, 64<<20)
-		if err != nil {
-			return offset, err
-		}
-		for _, r := range recs {
-			at := r.Offset(h.BaseOffset)
-			if err := apply(r.Key, r.Value, at); err != nil {
-				return offset, fmt.Errorf("coordinator: replaying offset %d: %w", at, err)
-			}
-		}
 	}
-	return offset, nil
 }
 
 // park remembers an operation until its response comes.

@@ -9,7 +9,6 @@ package coordinator
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -30,15 +29,9 @@ func (c *Coordinator) TxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCo
 // OffsetFetchStable is OffsetFetch with require_stable: partitions with
 // pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
 func (c *Coordinator) OffsetFetchStable(ctx context.Context, groupID string, topics []kmsg.OffsetFetchRequestGroupTopic, memberID *string, epoch int32) kmsg.OffsetFetchResponseGroup {
-	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Version = 8
-	req.Groups = []kmsg.OffsetFetchRequestGroup{{Group: groupID, Topics: topics}}
-	r := c.read(ctx, groupID, req, func(s *group.Shard) kmsg.Response {
-		resp := kmsg.NewPtrOffsetFetchResponse()
-		resp.Groups = []kmsg.OffsetFetchResponseGroup{s.FetchStableOffsets(groupID, topics, memberID, epoch)}
-		return resp
+	return c.fetchOffsets(ctx, groupID, topics, func(s *group.Shard) kmsg.OffsetFetchResponseGroup {
+		return s.FetchStableOffsets(groupID, topics, memberID, epoch)
 	})
-	return r.(*kmsg.OffsetFetchResponse).Groups[0]
 }
 
 // CompleteTransaction writes a transaction marker to partition p of
@@ -89,44 +82,25 @@ func (s *shard) appendMarker(req *kmsg.WriteTxnMarkersRequest, m record.EndTxn, 
 	return resp
 }
 
-// replayTxnAware is replay with transactions: a transactional batch's
-// offsets stay pending for its producer, a marker applies or drops them.
-func replayTxnAware(state *group.Shard, batches []byte, offset int64, log *slog.Logger) (int64, error) {
-	for len(batches) > 0 {
-		h, err := record.ParseHeader(batches)
-		if err != nil {
-			return offset, err
-		}
-		n := h.Size()
-		if n > len(batches) {
-			return offset, fmt.Errorf("coordinator: partial batch at offset %d", h.BaseOffset)
-		}
-		batch := batches[:n]
-		batches = batches[n:]
+// replayGroupBatch replays one batch of __consumer_offsets with
+// transactions: a transactional batch's offsets stay pending for its
+// producer, a marker applies or drops them.
+func replayGroupBatch(state *group.Shard, log *slog.Logger) func(h record.Header, batch []byte) error {
+	return func(h record.Header, batch []byte) error {
 		switch {
 		case h.Control():
 			if m, err := record.ParseEndTxn(batch); err == nil {
 				state.CompleteTxn(m.ProducerID, m.Commit)
 			}
-			offset = h.NextOffset()
+			return nil
 		case h.Transactional():
-			recs, err := record.Records(batch, 64<<20)
-			if err != nil {
-				return offset, err
-			}
-			for _, r := range recs {
-				if err := state.ReplayTxn(h.ProducerID, r.Key, r.Value); err != nil {
-					return offset, fmt.Errorf("coordinator: replaying offset %d: %w", r.Offset(h.BaseOffset), err)
-				}
-			}
-			offset = h.NextOffset()
+			return eachRecord(h, batch, func(key, value []byte, _ int64) error {
+				return state.ReplayTxn(h.ProducerID, key, value)
+			})
 		default:
-			if offset, err = replay(state, batch, offset, log); err != nil {
-				return offset, err
-			}
+			return eachRecord(h, batch, replayGroupRecord(state, log))
 		}
 	}
-	return offset, nil
 }
 
 func txnCommitError(r *kmsg.TxnOffsetCommitRequest, code int16) *kmsg.TxnOffsetCommitResponse {

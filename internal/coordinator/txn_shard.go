@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -115,31 +116,31 @@ func (s *txnShard) loadOnce() error {
 		epoch = t.Partitions[s.p].LeaderEpoch
 	}
 	state := txn.NewShard(s.c.cfg.Txn, epoch)
-	var offset int64
-	for {
-		batches, hw, err := part.Read(offset, readChunk)
-		if err != nil {
-			return err
-		}
-		if offset >= hw || len(batches) == 0 {
-			break
-		}
-		offset, err = replayBatches(batches, offset, func(key, value []byte, at int64) error {
-			err := state.Replay(key, value)
-			if errors.Is(err, txn.ErrUnknownRecord) {
-				s.c.log.Warn("skipping a __transaction_state record Samsa does not know", "offset", at, "err", err)
-				return nil
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
+	if err := replayPartition(part, replayTxnBatch(state, s.c.log)); err != nil {
+		return err
 	}
 	s.part, s.state = part, state
 	s.load++
 	s.apply(state.Loaded(s.c.cfg.Now()))
 	return nil
+}
+
+// replayTxnBatch replays one batch of __transaction_state; records Samsa
+// does not know are skipped with a warning.
+func replayTxnBatch(state *txn.Shard, log *slog.Logger) func(h record.Header, batch []byte) error {
+	return func(h record.Header, batch []byte) error {
+		if h.Control() {
+			return nil
+		}
+		return eachRecord(h, batch, func(key, value []byte, at int64) error {
+			err := state.Replay(key, value)
+			if errors.Is(err, txn.ErrUnknownRecord) {
+				log.Warn("skipping a __transaction_state record Samsa does not know", "offset", at, "err", err)
+				return nil
+			}
+			return err
+		})
+	}
 }
 
 // apply appends fx's records as one batch; its responses and markers wait
