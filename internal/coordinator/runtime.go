@@ -222,6 +222,16 @@ func (q queue[O]) drain(reject func(O)) {
 	}
 }
 
+// resetTimer sets a shard's timer to fire at its next deadline, or in an
+// hour when it has none (zero at).
+func resetTimer(t *time.Timer, at, now time.Time) {
+	d := time.Hour
+	if !at.IsZero() {
+		d = max(at.Sub(now), 0)
+	}
+	t.Reset(d)
+}
+
 // loadRetry is how long a shard waits before loading again after a failure.
 const loadRetry = 100 * time.Millisecond
 

@@ -56,7 +56,7 @@ func (s *shard) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		s.resetTimer(timer)
+		resetTimer(timer, s.state.NextDeadline(), s.c.cfg.Now())
 		select {
 		case <-s.c.rt.stop:
 			return
@@ -75,14 +75,6 @@ func (s *shard) run() {
 			s.apply(s.state.Cleanup(s.c.cfg.Now()))
 		}
 	}
-}
-
-func (s *shard) resetTimer(t *time.Timer) {
-	d := time.Hour
-	if at := s.state.NextDeadline(); !at.IsZero() {
-		d = max(at.Sub(s.c.cfg.Now()), 0)
-	}
-	t.Reset(d)
 }
 
 // loadUntilDone loads the shard, retrying; requests that arrive while it

@@ -65,11 +65,7 @@ func (s *txnShard) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		d := time.Hour
-		if at := s.state.NextDeadline(); !at.IsZero() {
-			d = max(at.Sub(s.c.cfg.Now()), 0)
-		}
-		timer.Reset(d)
+		resetTimer(timer, s.state.NextDeadline(), s.c.cfg.Now())
 		select {
 		case <-s.c.rt.stop:
 			return
