@@ -18,13 +18,13 @@ type Partition interface {
 	// Commit(next) returns.
 	Append(batch []byte) (base, logAppendTime, logStart, next int64, err error)
 	Commit(next int64) error
-	// Read returns batches from offset up to the high watermark: in buf's
-	// memory when they fit its capacity (buf is the caller's again once it
-	// is done with them), or as a file region to send as it is.
-	Read(buf []byte, offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, err error)
+	// Read returns batches from offset up to the high watermark: as a file
+	// region to send as it is, or as bytes (when the log verifies CRCs on
+	// read).
+	Read(offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, err error)
 	// ReadCommitted is Read for read_committed consumers: up to the last
 	// stable offset, with the aborted transactions overlapping the range.
-	ReadCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, aborted []AbortedTxn, err error)
+	ReadCommitted(offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, aborted []AbortedTxn, err error)
 	// Watch calls notify whenever the high watermark moves, until cancel.
 	Watch(notify func()) (cancel func())
 	// ListOffset looks a timestamp up below the high watermark, or with

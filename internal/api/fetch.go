@@ -44,7 +44,6 @@ type fetchItem struct {
 type fetchResult struct {
 	item    *fetchItem
 	p       Partition
-	buf     []byte // from wire.GetBuffer, given back once encoded or read again
 	records []byte
 	// region holds the batches instead of records; released once written
 	// (the response takes it), read again or left out.
@@ -101,16 +100,14 @@ func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) rep
 	}
 }
 
-// recycle gives the read buffers and regions of encoded or superseded
-// results back.
+// recycle gives the regions of encoded or superseded results back.
 func recycle(results []fetchResult) {
 	for i := range results {
 		res := &results[i]
-		wire.PutBuffer(res.buf)
 		if res.region != nil {
 			res.region.Release()
 		}
-		res.buf, res.records, res.region = nil, nil, nil
+		res.records, res.region = nil, nil
 	}
 }
 
@@ -237,15 +234,12 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 		return res
 	}
 	res.p = p
-	limit := max(min(it.maxBytes, remaining), 0)
-	if limit > 0 && it.offset < p.HighWatermark() {
-		res.buf = wire.GetBuffer(int(limit))
-	}
+	limit := int(max(min(it.maxBytes, remaining), 0))
 	var recs Records
 	if c.r.IsolationLevel == 1 {
-		recs, res.hw, res.lso, res.start, res.aborted, res.err = p.ReadCommitted(res.buf, it.offset, int(limit), first)
+		recs, res.hw, res.lso, res.start, res.aborted, res.err = p.ReadCommitted(it.offset, limit, first)
 	} else {
-		recs, res.hw, res.lso, res.start, res.err = p.Read(res.buf, it.offset, int(limit), first)
+		recs, res.hw, res.lso, res.start, res.err = p.Read(it.offset, limit, first)
 	}
 	res.records, res.region = recs.Bytes, recs.Region
 	if res.err != nil {

@@ -18,7 +18,7 @@ type racyPartition struct {
 	reads int
 }
 
-func (p *racyPartition) Read(_ []byte, offset int64, maxBytes int, minOne bool) (Records, int64, int64, int64, error) {
+func (p *racyPartition) Read(offset int64, maxBytes int, minOne bool) (Records, int64, int64, int64, error) {
 	p.reads++
 	if p.reads == 1 {
 		return Records{}, 0, 0, 0, nil

@@ -33,21 +33,24 @@ func (v partitionView) OngoingTxn(producerID int64, epoch int16) bool {
 	return v.p.OngoingTxn(producerID, epoch)
 }
 
-func (v partitionView) Read(buf []byte, offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, error) {
-	r, err := v.p.ReadFetch(buf, offset, maxBytes, minOne)
+// fetchRecords is a read's batches as the API sends them: bytes, or a
+// file region.
+func fetchRecords(r partition.ReadResult) api.Records {
 	recs := api.Records{Bytes: r.Records}
 	if g := r.Region; g != nil {
 		recs.Region = wire.NewRegion(g.File, g.Pos, g.Len, g.Next-g.First, g.Release)
 	}
-	return recs, r.HighWatermark, r.LastStable, r.LogStartOffset, err
+	return recs
 }
 
-func (v partitionView) ReadCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, []api.AbortedTxn, error) {
-	r, err := v.p.ReadFetchCommitted(buf, offset, maxBytes, minOne)
-	recs := api.Records{Bytes: r.Records}
-	if g := r.Region; g != nil {
-		recs.Region = wire.NewRegion(g.File, g.Pos, g.Len, g.Next-g.First, g.Release)
-	}
+func (v partitionView) Read(offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, error) {
+	r, err := v.p.ReadFetch(offset, maxBytes, minOne)
+	return fetchRecords(r), r.HighWatermark, r.LastStable, r.LogStartOffset, err
+}
+
+func (v partitionView) ReadCommitted(offset int64, maxBytes int, minOne bool) (api.Records, int64, int64, int64, []api.AbortedTxn, error) {
+	r, err := v.p.ReadFetchCommitted(offset, maxBytes, minOne)
+	recs := fetchRecords(r)
 	var aborted []api.AbortedTxn
 	for _, a := range r.Aborted {
 		aborted = append(aborted, api.AbortedTxn{ProducerID: a.ProducerID, FirstOffset: a.FirstOffset})

@@ -69,7 +69,7 @@ type Config struct {
 	// on fetch either: a fetch then sends batches from the segment file with
 	// sendfile(2) (ReadRegion), never reading them, and the clients check
 	// every CRC (franz-go always, Java's check.crcs defaults to true). On,
-	// a fetch reads, verifies and copies the batches instead (ReadInto),
+	// a fetch reads, verifies and copies the batches instead (Read),
 	// which cost about a third of the broker's CPU per MB consumed.
 	VerifyOnRead bool
 	// MaxDecompressedBytes caps what one batch may decompress to when a

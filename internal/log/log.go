@@ -511,13 +511,6 @@ func (l *Log) MaybeFlush() error {
 // even when it alone exceeds maxBytes (KIP-74). Reading at the log end
 // returns no data; below the log start or past the end, ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int, upTo int64, minOne bool) ([]byte, error) {
-	return l.ReadInto(nil, offset, maxBytes, upTo, minOne)
-}
-
-// ReadInto is Read into buf's memory when the data fits its capacity, and
-// into a new buffer otherwise: the caller owns buf again once it is done
-// with the data returned.
-func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int, upTo int64, minOne bool) ([]byte, error) {
 	verify := l.cfg.Load().VerifyOnRead
 	for {
 		leo := l.leo.Load()
@@ -527,7 +520,7 @@ func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int, upTo int64, minOn
 		if upTo < 0 || upTo > leo {
 			upTo = leo
 		}
-		data, retry, err := l.readOnce(buf, offset, maxBytes, upTo, minOne, verify)
+		data, retry, err := l.readOnce(offset, maxBytes, upTo, minOne, verify)
 		if offset < l.logStart.Load() {
 			// Retention or DeleteRecords moved the start during the read
 			// (the start moves before segments go), so do not serve later
@@ -545,7 +538,7 @@ func (l *Log) ReadInto(buf []byte, offset int64, maxBytes int, upTo int64, minOn
 
 // readOnce reads from one snapshot of the segment list; retry is set when a
 // segment was removed under it.
-func (l *Log) readOnce(buf []byte, offset int64, maxBytes int, upTo int64, minOne, verify bool) (data []byte, retry bool, err error) {
+func (l *Log) readOnce(offset int64, maxBytes int, upTo int64, minOne, verify bool) (data []byte, retry bool, err error) {
 	segs := l.segments()
 	for i := floorSegment(segs, offset); i < len(segs); i++ {
 		s := segs[i]
@@ -554,7 +547,7 @@ func (l *Log) readOnce(buf []byte, offset int64, maxBytes int, upTo int64, minOn
 		}
 		pos, h, ok, err := s.find(offset)
 		if ok {
-			data, err = s.readBatches(buf, pos, &h, maxBytes, upTo, minOne, verify)
+			data, err = s.readBatches(pos, &h, maxBytes, upTo, minOne, verify)
 		}
 		s.release()
 		if ok || err != nil {

@@ -10,7 +10,7 @@ import (
 // readBatches returns whole batches starting at pos, with base offsets below
 // upTo, whose total size stays within maxBytes; when minOne is set the first
 // batch is returned whole even if it is larger. The data is a copy.
-func (s *segment) readBatches(buf []byte, pos int64, first *record.Header, maxBytes int, upTo int64, minOne, verify bool) ([]byte, error) {
+func (s *segment) readBatches(pos int64, first *record.Header, maxBytes int, upTo int64, minOne, verify bool) ([]byte, error) {
 	if first.BaseOffset >= upTo {
 		return nil, nil
 	}
@@ -23,11 +23,7 @@ func (s *segment) readBatches(buf []byte, pos int64, first *record.Header, maxBy
 		}
 		want = fsize
 	}
-	if int64(cap(buf)) >= want {
-		buf = buf[:want]
-	} else {
-		buf = make([]byte, want)
-	}
+	buf := make([]byte, want)
 	got, err := s.file.ReadAt(buf, pos)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err

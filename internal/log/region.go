@@ -33,7 +33,7 @@ func (r *Region) Release() {
 }
 
 // VerifyOnRead reports whether reads verify batch CRCs (Config.VerifyOnRead):
-// a caller that wants verified batches reads bytes with ReadInto, since a
+// a caller that wants verified batches reads bytes with Read, since a
 // region's bytes are never read.
 func (l *Log) VerifyOnRead() bool { return l.cfg.Load().VerifyOnRead }
 
@@ -54,7 +54,7 @@ func (l *Log) ReadRegion(offset int64, maxBytes int, upTo int64, minOne bool) (*
 		}
 		r, retry, err := l.regionOnce(offset, maxBytes, upTo, minOne)
 		if offset < l.logStart.Load() {
-			// As in ReadInto: retention moved the start during the read.
+			// As in Read: retention moved the start during the read.
 			if r != nil {
 				r.Release()
 			}

@@ -10,7 +10,7 @@ import (
 	"github.com/samsa-io/samsa/internal/vfs"
 )
 
-// ReadRegion must cover exactly the batches ReadInto returns, for random
+// ReadRegion must cover exactly the batches Read returns, for random
 // logs (batch sizes, segment rolls, sparse and dense offset indexes) and
 // random offsets, maxBytes, upTo and minOne, on the in-memory and the real
 // file system.
@@ -35,7 +35,7 @@ func regionsMatchReads(t *testing.T, rng *rand.Rand, fsys vfs.FS, dir string) {
 	cfg := testConfig()
 	cfg.SegmentBytes = int64(1024 + rng.IntN(8192))
 	cfg.IndexIntervalBytes = []int{0, 64, 256, 4096}[rng.IntN(4)]
-	cfg.VerifyOnRead = rng.IntN(2) == 0 // ReadInto verifies or not; the batches are the same
+	cfg.VerifyOnRead = rng.IntN(2) == 0 // Read verifies or not; the batches are the same
 	l, _, err := Open(fsys, dir, Options{Config: cfg, Now: newClock().Now})
 	if err != nil {
 		t.Fatal(err)

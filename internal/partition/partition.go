@@ -259,23 +259,18 @@ type ReadResult struct {
 // Read returns batches from offset up to the high watermark, at most
 // maxBytes, or the first batch whatever its size with minOne (KIP-74).
 func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
-	return p.ReadInto(nil, offset, maxBytes, minOne)
-}
-
-// ReadInto is Read into buf's memory when the data fits (log.ReadInto).
-func (p *Partition) ReadInto(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	return p.read(offset, func(res *ReadResult, hw int64) (err error) {
-		res.Records, err = p.log.ReadInto(buf, offset, maxBytes, hw, minOne)
+		res.Records, err = p.log.Read(offset, maxBytes, hw, minOne)
 		return err
 	})
 }
 
 // ReadFetch is what a Fetch reads: a file region of the batches
 // (log.ReadRegion), to send without copying them, unless the log verifies
-// CRCs on read (log.Config.VerifyOnRead): then ReadInto.
-func (p *Partition) ReadFetch(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+// CRCs on read (log.Config.VerifyOnRead): then Read.
+func (p *Partition) ReadFetch(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	if p.log.VerifyOnRead() {
-		return p.ReadInto(buf, offset, maxBytes, minOne)
+		return p.Read(offset, maxBytes, minOne)
 	}
 	return p.read(offset, func(res *ReadResult, hw int64) (err error) {
 		res.Region, err = p.log.ReadRegion(offset, maxBytes, hw, minOne)
@@ -287,10 +282,10 @@ func (p *Partition) ReadFetch(buf []byte, offset int64, maxBytes int, minOne boo
 // level 1, KIP-98): batches below the last stable offset only, and the
 // aborted transactions overlapping [offset, last stable offset), as
 // Kafka's UnifiedLog.collectAbortedTransactions gives them.
-func (p *Partition) ReadFetchCommitted(buf []byte, offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+func (p *Partition) ReadFetchCommitted(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	res, err := p.readUpTo(offset, true, func(res *ReadResult, upTo int64) (err error) {
 		if p.log.VerifyOnRead() {
-			res.Records, err = p.log.ReadInto(buf, offset, maxBytes, upTo, minOne)
+			res.Records, err = p.log.Read(offset, maxBytes, upTo, minOne)
 		} else {
 			res.Region, err = p.log.ReadRegion(offset, maxBytes, upTo, minOne)
 		}
