@@ -19,27 +19,11 @@ import (
 // record's scheduled send time (unix nanoseconds), big-endian.
 const stampSize = 16
 
-// E2EOptions describe an end-to-end run: records produced at a fixed
-// rate while a consumer reads them.
-type E2EOptions struct {
-	Brokers []string
-	Topic   string
-	// NumRecords is the number of records to send; 0 sends until Duration.
-	NumRecords int64
-	// Duration stops scheduling sends after this long; 0 sends NumRecords.
-	Duration time.Duration
-	// RecordSize is each value in bytes, at least 16 (the stamp).
-	RecordSize int
-	// Throughput is the rate in records per second, open loop; 0 or less
-	// sends as fast as the client can, which finds the highest rate the
-	// broker sustains with a consumer attached (latency is then queueing).
-	Throughput float64
-	// Keys is the number of distinct keys cycled through; 0 sends no keys.
-	Keys     int
-	Producer ProducerSettings
-	// Progress receives a line every second; nil for none.
-	Progress io.Writer
-}
+// E2EOptions describe an end-to-end run: records produced as ProduceOptions
+// say while a consumer reads them. RecordSize must be at least stampSize;
+// a Throughput of 0 or less finds the highest rate the broker sustains
+// with a consumer attached (latency is then queueing).
+type E2EOptions ProduceOptions
 
 // E2EResult is what an end-to-end run measured.
 type E2EResult struct {
@@ -67,8 +51,7 @@ type E2EResult struct {
 }
 
 func (o *E2EOptions) check() error {
-	p := ProduceOptions{Topic: o.Topic, NumRecords: o.NumRecords, Duration: o.Duration, RecordSize: o.RecordSize, Keys: o.Keys}
-	if err := p.check(); err != nil {
+	if err := (*ProduceOptions)(o).check(); err != nil {
 		return err
 	}
 	if o.RecordSize < stampSize {
