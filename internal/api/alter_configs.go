@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.AlterConfigs, 0, 2, handleAlterConfigs) }
+func init() { registerOn(onBoth, kmsg.AlterConfigs, 0, 2, handleAlterConfigs) }
 
 func handleAlterConfigs(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	return now(h.deps.Admin.AlterConfigs(ctx, req.(*kmsg.AlterConfigsRequest)))

@@ -49,27 +49,53 @@ func now(resp kmsg.Response) reply { return reply{resp: resp} }
 type registration struct {
 	key, min, max int16
 	fn            handlerFunc
+	scope         scope
 }
+
+// scope says on which listeners an API is served: Kafka answers the
+// broker-to-controller APIs (BrokerRegistration, AlterPartition, ...) only
+// on the controller listener, and client APIs only on broker listeners;
+// admin APIs are on both (KIP-919).
+type scope uint8
+
+const (
+	onBroker scope = 1 << iota
+	onController
+	onBoth = onBroker | onController
+)
 
 var registry = map[int16]registration{}
 
-// register adds an API; each handler file calls it from init.
+// register adds an API served on broker listeners; each handler file calls
+// it (or registerOn) from init.
 func register(key kmsg.Key, min, max int16, fn handlerFunc) {
+	registerOn(onBroker, key, min, max, fn)
+}
+
+// registerOn adds an API served on the listeners of sc.
+func registerOn(sc scope, key kmsg.Key, min, max int16, fn handlerFunc) {
 	if _, dup := registry[int16(key)]; dup {
 		panic(fmt.Sprintf("api: key %d registered twice", key))
 	}
 	if probe := kmsg.RequestForKey(int16(key)); probe == nil || max > probe.MaxVersion() {
 		panic(fmt.Sprintf("api: key %d version %d is beyond what kmsg encodes", key, max))
 	}
-	registry[int16(key)] = registration{key: int16(key), min: min, max: max, fn: fn}
+	registry[int16(key)] = registration{key: int16(key), min: min, max: max, fn: fn, scope: sc}
 }
 
-// Supported returns the registered keys with their version ranges, sorted
-// by key: what ApiVersions advertises.
-func Supported() []kmsg.ApiVersionsResponseApiKey {
+// Supported returns the keys a broker listener serves with their version
+// ranges, sorted by key: what ApiVersions advertises there.
+func Supported() []kmsg.ApiVersionsResponseApiKey { return supported(onBroker) }
+
+// SupportedOnController is Supported for the controller listener.
+func SupportedOnController() []kmsg.ApiVersionsResponseApiKey { return supported(onController) }
+
+func supported(sc scope) []kmsg.ApiVersionsResponseApiKey {
 	keys := make([]int16, 0, len(registry))
-	for k := range registry {
-		keys = append(keys, k)
+	for k, r := range registry {
+		if r.scope&sc != 0 {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	out := make([]kmsg.ApiVersionsResponseApiKey, len(keys))
@@ -92,6 +118,11 @@ type Handler struct {
 	deps Deps
 	log  *slog.Logger
 	fs   *fetchSessions
+	// scope is the listener kind this handler serves.
+	scope scope
+	// ctl answers the cluster APIs (cluster.go): the local controller on
+	// a controller listener, a forwarder to the active one on a broker's.
+	ctl Controller
 }
 
 // New returns a handler over deps.
@@ -102,7 +133,7 @@ func New(deps Deps) *Handler {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Handler{deps: deps, log: deps.Logger, fs: newFetchSessions(deps.FetchSessionCacheSlots, deps.Now)}
+	return &Handler{deps: deps, log: deps.Logger, fs: newFetchSessions(deps.FetchSessionCacheSlots, deps.Now), scope: onBroker, ctl: noController{}}
 }
 
 // ErrClose asks the connection to close after logging why.
@@ -128,12 +159,12 @@ func KeepsNoRequest(key int16) bool { return key == int16(kmsg.Produce) }
 func (h *Handler) Serve(ctx context.Context, hdr wire.RequestHeader, body []byte, c *Client) (*Response, error) {
 	start := h.deps.Now()
 	reg, ok := registry[hdr.Key]
-	if !ok {
+	if !ok || reg.scope&h.scope == 0 {
 		return nil, fmt.Errorf("%w: unsupported API key %d", ErrClose, hdr.Key)
 	}
 	if hdr.Version < reg.min || hdr.Version > reg.max {
 		if hdr.Key == int16(kmsg.ApiVersions) {
-			return &Response{Vec: wire.Vec{Bytes: h.encode(hdr, start, unsupportedApiVersions())}}, nil
+			return &Response{Vec: wire.Vec{Bytes: h.encode(hdr, start, h.unsupportedApiVersions())}}, nil
 		}
 		return nil, fmt.Errorf("%w: API key %d version %d is outside %d-%d", ErrClose, hdr.Key, hdr.Version, reg.min, reg.max)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.ApiVersions, 0, 4, handleApiVersions) }
+func init() { registerOn(onBoth, kmsg.ApiVersions, 0, 4, handleApiVersions) }
 
 func handleApiVersions(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.ApiVersionsRequest)
@@ -21,7 +21,7 @@ func handleApiVersions(_ context.Context, h *Handler, _ *Client, req kmsg.Reques
 		resp.ErrorCode = kerr.InvalidRequest.Code
 		return now(resp)
 	}
-	resp.ApiKeys = Supported()
+	resp.ApiKeys = supported(h.scope)
 	if r.Version >= 3 {
 		h.setFeatures(resp)
 	}
@@ -31,11 +31,11 @@ func handleApiVersions(_ context.Context, h *Handler, _ *Client, req kmsg.Reques
 // unsupportedApiVersions is the answer to an ApiVersions version we do
 // not know: error 35 and our ranges, encoded as v0 so any client can read
 // it and retry with a version we have.
-func unsupportedApiVersions() kmsg.Response {
+func (h *Handler) unsupportedApiVersions() kmsg.Response {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.SetVersion(0)
 	resp.ErrorCode = kerr.UnsupportedVersion.Code
-	resp.ApiKeys = Supported()
+	resp.ApiKeys = supported(h.scope)
 	return versionPinned{resp}
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.CreatePartitions, 0, 3, handleCreatePartitions) }
+func init() { registerOn(onBoth, kmsg.CreatePartitions, 0, 3, handleCreatePartitions) }
 
 func handleCreatePartitions(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	return now(h.deps.Admin.CreatePartitions(ctx, req.(*kmsg.CreatePartitionsRequest)))

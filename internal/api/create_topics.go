@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.CreateTopics, 2, 7, handleCreateTopics) }
+func init() { registerOn(onBoth, kmsg.CreateTopics, 2, 7, handleCreateTopics) }
 
 func handleCreateTopics(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	return now(h.deps.Admin.CreateTopics(ctx, req.(*kmsg.CreateTopicsRequest)))

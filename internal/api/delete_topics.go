@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.DeleteTopics, 1, 6, handleDeleteTopics) }
+func init() { registerOn(onBoth, kmsg.DeleteTopics, 1, 6, handleDeleteTopics) }
 
 func handleDeleteTopics(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	return now(h.deps.Admin.DeleteTopics(ctx, req.(*kmsg.DeleteTopicsRequest)))

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(kmsg.IncrementalAlterConfigs, 0, 1, handleIncrementalAlterConfigs) }
+func init() { registerOn(onBoth, kmsg.IncrementalAlterConfigs, 0, 1, handleIncrementalAlterConfigs) }
 
 func handleIncrementalAlterConfigs(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	return now(h.deps.Admin.IncrementalAlterConfigs(ctx, req.(*kmsg.IncrementalAlterConfigsRequest)))
