@@ -11,9 +11,34 @@ import (
 type Partition struct {
 	Replicas       []int32
 	ISR            []int32
-	Leader         int32
+	Leader         int32 // -1: no leader
 	LeaderEpoch    int32
 	PartitionEpoch int32
+	// AddingReplicas and RemovingReplicas are set while a reassignment is
+	// in progress (KIP-455); Replicas then holds both old and new replicas.
+	AddingReplicas   []int32
+	RemovingReplicas []int32
+	// LeaderRecoveryState is 1 after an unclean election until the leader
+	// recovers (KIP-704), else 0.
+	LeaderRecoveryState int8
+}
+
+// NoLeader is a partition's Leader when it has none.
+const NoLeader int32 = -1
+
+// Reassigning reports whether a reassignment is in progress.
+func (p *Partition) Reassigning() bool {
+	return len(p.AddingReplicas) > 0 || len(p.RemovingReplicas) > 0
+}
+
+// Record returns the record that sets partition id of topic to p.
+func (p *Partition) Record(topic UUID, id int32) PartitionRecord {
+	return PartitionRecord{
+		TopicID: topic, Partition: id, Replicas: p.Replicas, ISR: p.ISR,
+		Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
+		AddingReplicas: p.AddingReplicas, RemovingReplicas: p.RemovingReplicas,
+		LeaderRecoveryState: p.LeaderRecoveryState,
+	}
 }
 
 // Topic is one topic in an image. Partitions is indexed by partition id.
@@ -123,7 +148,13 @@ func (im *Image) clone() *Image {
 func (im *Image) apply(r *Record) error {
 	switch {
 	case r.Broker != nil:
-		im.brokers[r.Broker.ID] = *r.Broker
+		b := *r.Broker
+		if b.RegisteredAt == 0 {
+			b.RegisteredAt = im.Index
+		}
+		im.brokers[b.ID] = b
+	case r.BrokerChange != nil:
+		return im.changeBroker(r.BrokerChange)
 	case r.Topic != nil:
 		return im.addTopic(r.Topic)
 	case r.Partition != nil:
@@ -142,6 +173,24 @@ func (im *Image) apply(r *Record) error {
 	default:
 		return fmt.Errorf("empty record")
 	}
+	return nil
+}
+
+func (im *Image) changeBroker(c *BrokerChangeRecord) error {
+	b, ok := im.brokers[c.ID]
+	switch {
+	case !ok:
+		return fmt.Errorf("change of unregistered broker %d", c.ID)
+	case b.Epoch != c.Epoch:
+		return fmt.Errorf("change of broker %d at epoch %d, registered at epoch %d", c.ID, c.Epoch, b.Epoch)
+	}
+	if c.Fenced != nil {
+		b.Fenced = *c.Fenced
+	}
+	if c.InControlledShutdown != nil {
+		b.InControlledShutdown = *c.InControlledShutdown
+	}
+	im.brokers[c.ID] = b
 	return nil
 }
 
@@ -170,11 +219,14 @@ func (im *Image) setPartition(p *PartitionRecord) error {
 	}
 	nt := &Topic{Name: old.Name, ID: old.ID, Partitions: slices.Clone(old.Partitions)}
 	part := Partition{
-		Replicas:       slices.Clone(p.Replicas),
-		ISR:            slices.Clone(p.ISR),
-		Leader:         p.Leader,
-		LeaderEpoch:    p.LeaderEpoch,
-		PartitionEpoch: p.PartitionEpoch,
+		Replicas:            slices.Clone(p.Replicas),
+		ISR:                 slices.Clone(p.ISR),
+		Leader:              p.Leader,
+		LeaderEpoch:         p.LeaderEpoch,
+		PartitionEpoch:      p.PartitionEpoch,
+		AddingReplicas:      slices.Clone(p.AddingReplicas),
+		RemovingReplicas:    slices.Clone(p.RemovingReplicas),
+		LeaderRecoveryState: p.LeaderRecoveryState,
 	}
 	if int(p.Partition) == len(nt.Partitions) {
 		nt.Partitions = append(nt.Partitions, part)
@@ -226,10 +278,8 @@ func (im *Image) Records() []Record {
 		t := im.topics[name]
 		out = append(out, Record{Topic: &TopicRecord{Name: t.Name, ID: t.ID}})
 		for i, p := range t.Partitions {
-			out = append(out, Record{Partition: &PartitionRecord{
-				TopicID: t.ID, Partition: int32(i), Replicas: p.Replicas, ISR: p.ISR,
-				Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
-			}})
+			rec := p.Record(t.ID, int32(i))
+			out = append(out, Record{Partition: &rec})
 		}
 	}
 	keys := slices.SortedFunc(maps.Keys(im.configs), func(a, b ConfigKey) int {

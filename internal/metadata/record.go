@@ -69,14 +69,38 @@ type Endpoint struct {
 	SecurityProtocol int16  `json:"securityProtocol"`
 }
 
-// BrokerRecord registers a broker (Kafka's RegisterBrokerRecord); a new
-// registration of the same id replaces the old one.
+// BrokerRecord registers a broker (Kafka's RegisterBrokerRecord, KIP-631);
+// a new registration of the same id replaces the old one. Epoch grows with
+// every registration of the id; the controller compares requests' broker
+// epochs with it (STALE_BROKER_EPOCH).
 type BrokerRecord struct {
 	ID        int32      `json:"id"`
 	Epoch     int64      `json:"epoch"`
 	Listeners []Endpoint `json:"listeners"`
 	Rack      *string    `json:"rack,omitempty"`
 	Fenced    bool       `json:"fenced,omitempty"`
+	// IncarnationID is the broker process's random id (KIP-631): a new one
+	// is a restarted broker, the same one a retried registration.
+	IncarnationID UUID `json:"incarnationId,omitzero"`
+	// InControlledShutdown is set once the broker asked to shut down
+	// (KIP-841's BrokerRegistrationChangeRecord field): it leads nothing
+	// new and may not join an ISR.
+	InControlledShutdown bool `json:"inControlledShutdown,omitempty"`
+	// RegisteredAt is the metadata log index of the entry that registered
+	// the broker: it is unfenced once it has replayed that far. Apply sets
+	// it when it is zero; snapshots carry it.
+	RegisteredAt uint64 `json:"registeredAt,omitempty"`
+}
+
+// BrokerChangeRecord changes a registered broker's state (Kafka's
+// BrokerRegistrationChangeRecord, which replaced Fence/UnfenceBrokerRecord):
+// a nil field is left as is. Epoch must be the registration's, so a change
+// meant for an older registration cannot touch a newer one.
+type BrokerChangeRecord struct {
+	ID                   int32 `json:"id"`
+	Epoch                int64 `json:"epoch"`
+	Fenced               *bool `json:"fenced,omitempty"`
+	InControlledShutdown *bool `json:"inControlledShutdown,omitempty"`
 }
 
 // TopicRecord creates a topic (Kafka's TopicRecord).
@@ -96,6 +120,14 @@ type PartitionRecord struct {
 	Leader         int32   `json:"leader"`
 	LeaderEpoch    int32   `json:"leaderEpoch"`
 	PartitionEpoch int32   `json:"partitionEpoch"`
+	// AddingReplicas and RemovingReplicas describe a reassignment in
+	// progress (KIP-455): Replicas is then the union of the old and the
+	// target replicas.
+	AddingReplicas   []int32 `json:"addingReplicas,omitempty"`
+	RemovingReplicas []int32 `json:"removingReplicas,omitempty"`
+	// LeaderRecoveryState is 1 (RECOVERING) after an unclean election
+	// until the leader reports it recovered, else 0 (KIP-704).
+	LeaderRecoveryState int8 `json:"leaderRecoveryState,omitempty"`
 }
 
 // RemoveTopicRecord deletes a topic, its partitions and its configs.
@@ -131,17 +163,18 @@ type ProducerIDsRecord struct {
 
 // Record is one metadata record: exactly one field is set.
 type Record struct {
-	Broker      *BrokerRecord      `json:"broker,omitempty"`
-	Topic       *TopicRecord       `json:"topic,omitempty"`
-	Partition   *PartitionRecord   `json:"partition,omitempty"`
-	RemoveTopic *RemoveTopicRecord `json:"removeTopic,omitempty"`
-	Config      *ConfigRecord      `json:"config,omitempty"`
-	ProducerIDs *ProducerIDsRecord `json:"producerIds,omitempty"`
+	Broker       *BrokerRecord       `json:"broker,omitempty"`
+	BrokerChange *BrokerChangeRecord `json:"brokerChange,omitempty"`
+	Topic        *TopicRecord        `json:"topic,omitempty"`
+	Partition    *PartitionRecord    `json:"partition,omitempty"`
+	RemoveTopic  *RemoveTopicRecord  `json:"removeTopic,omitempty"`
+	Config       *ConfigRecord       `json:"config,omitempty"`
+	ProducerIDs  *ProducerIDsRecord  `json:"producerIds,omitempty"`
 }
 
 func (r *Record) kinds() int {
 	n := 0
-	for _, set := range []bool{r.Broker != nil, r.Topic != nil, r.Partition != nil, r.RemoveTopic != nil, r.Config != nil, r.ProducerIDs != nil} {
+	for _, set := range []bool{r.Broker != nil, r.BrokerChange != nil, r.Topic != nil, r.Partition != nil, r.RemoveTopic != nil, r.Config != nil, r.ProducerIDs != nil} {
 		if set {
 			n++
 		}
