@@ -253,6 +253,35 @@ func (l *Log) AppendReplica(batch []byte) (AppendResult, error) {
 	return res, l.afterAppend(next, l.cfg.Load())
 }
 
+// AppendReplicaDeferred is AppendReplica without waiting for FsyncOnAck's
+// fsync: a follower appends every batch of a fetch response, then calls
+// Sync once with the returned next offset of the last before it reports
+// the new offset to the leader.
+func (l *Log) AppendReplicaDeferred(batch []byte) (res AppendResult, next int64, err error) {
+	res, next, err = l.appendBatch(batch, false, 0, 0)
+	if cfg := l.cfg.Load(); err == nil && !cfg.FsyncOnAck {
+		err = l.afterAppend(next, cfg)
+	}
+	return res, next, err
+}
+
+// AssignEpoch records that leader epoch epoch starts at the log end, as a
+// new leader does before writing (Kafka's maybeAssignEpochStartOffset in
+// makeLeader): OffsetForLeaderEpoch and diverging-epoch checks (KIP-279,
+// KIP-320) then see the new epoch even before its first batch. Epochs not
+// above the latest change nothing.
+func (l *Log) AssignEpoch(epoch int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.writable(); err != nil {
+		return err
+	}
+	if _, err := l.epochs.assign(epoch, l.leo.Load()); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
 // appendBatch validates batch, places it under the append lock (as the
 // leader: new offsets and epoch; as a replica: its own, checked) and
 // appends it; it returns the next offset for the durability policy. tv is

@@ -7,14 +7,22 @@ import (
 // TruncateTo removes every batch that holds offset or comes after it, as a
 // follower does when its log diverges from the leader's (KIP-101). The new
 // log end is the base offset of the first removed batch (offset itself when
-// offset is a batch boundary). Truncating at or past the end does nothing;
-// below the log start, the log restarts empty at offset.
+// offset is a batch boundary). Truncating at or past the end removes no
+// batch, only epochs starting at the log end; below the log start, the log
+// restarts empty at offset.
 func (l *Log) TruncateTo(offset int64) error {
 	return l.restructure(func() error { return l.truncateToLocked(offset) })
 }
 
 func (l *Log) truncateToLocked(offset int64) error {
 	if offset >= l.leo.Load() {
+		// Still drop epochs that start at the log end: a broker that led
+		// and recorded its epoch (AssignEpoch) but wrote nothing before
+		// another leader took over has one, and must not report it as its
+		// last fetched epoch (Kafka's UnifiedLog.truncateTo does the same).
+		if err := l.epochs.truncateFromEnd(l.leo.Load()); err != nil {
+			return l.fail(err)
+		}
 		return nil
 	}
 	if offset <= l.logStart.Load() {

@@ -201,3 +201,27 @@ func TestTruncationIsCrashSafe(t *testing.T) {
 		l2.Close()
 	}
 }
+
+// A broker that became leader (AssignEpoch) and wrote nothing before it
+// followed again keeps no epoch at its log end once it truncates there:
+// it would otherwise send that epoch as its last fetched one forever.
+func TestTruncateAtEndDropsEmptyEpoch(t *testing.T) {
+	l, _ := openLog(t, vfs.NewMem(), testConfig(), newClock())
+	for range 2 {
+		if _, err := l.Append(valueBatch(t, 1, 2, 10), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.AssignEpoch(2); err != nil {
+		t.Fatal(err)
+	}
+	if e, end := l.EndOffsetForEpoch(2); e != 2 || end != l.LogEndOffset() {
+		t.Fatalf("epoch 2 ends at (%d, %d)", e, end)
+	}
+	if err := l.TruncateTo(l.LogEndOffset()); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Epochs(); len(got) != 1 || got[0].Epoch != 1 {
+		t.Fatalf("epochs %v, want only epoch 1", got)
+	}
+}
