@@ -95,19 +95,38 @@ func (nw *network) close() {
 	nw.wg.Wait()
 }
 
-// cluster runs voters in one process, each on its own MemFS.
+func (nw *network) transport(id uint64) Transport { return netSender{nw, id} }
+
+// clusterNet connects a cluster's nodes: the in-memory network or TCP.
+type clusterNet interface {
+	transport(id uint64) Transport // for a node about to start
+	set(id uint64, n *Node)        // the node now running as id, or nil
+	close()
+}
+
+// cluster runs voters and learners in one process, each on its own MemFS.
 type cluster struct {
-	t     *testing.T
-	ids   []uint64
-	nw    *network
+	t        *testing.T
+	ids      []uint64 // voters and learners
+	voters   []uint64
+	learners []uint64
+	net      clusterNet
+	nw       *network      // the in-memory network, if net is one
+	tick     time.Duration // 5ms unless set before nodes start
 	fs    map[uint64]*vfs.MemFS
 	nodes map[uint64]*Node
 	sms   map[uint64]*listSM
 }
 
 func newCluster(t *testing.T, ids ...uint64) *cluster {
+	nw := newNetwork(ids)
+	return startCluster(t, ids, nil, nw, nw, 5*time.Millisecond)
+}
+
+func startCluster(t *testing.T, voters, learners []uint64, net clusterNet, nw *network, tick time.Duration) *cluster {
+	ids := slices.Concat(voters, learners)
 	c := &cluster{
-		t: t, ids: ids, nw: newNetwork(ids),
+		t: t, ids: ids, voters: voters, learners: learners, net: net, nw: nw, tick: tick,
 		fs: map[uint64]*vfs.MemFS{}, nodes: map[uint64]*Node{}, sms: map[uint64]*listSM{},
 	}
 	for _, id := range ids {
@@ -120,20 +139,20 @@ func newCluster(t *testing.T, ids ...uint64) *cluster {
 
 func (c *cluster) config(id uint64) Config {
 	return Config{
-		ID: id, Voters: c.ids, FS: c.fs[id], Dir: "raft",
-		Tick: 5 * time.Millisecond, ElectionTicks: 20, HeartbeatTicks: 2,
-		SnapshotEvery: 20, Transport: netSender{c.nw, id}, Logger: quietLogger(),
+		ID: id, Voters: c.voters, Learners: c.learners, FS: c.fs[id], Dir: "raft",
+		Tick: c.tick, ElectionTicks: 20, HeartbeatTicks: 2,
+		SnapshotEvery: 20, Transport: c.net.transport(id), Logger: quietLogger(),
 	}
 }
 
 func (c *cluster) start(id uint64) {
 	n, sm := openNode(c.t, c.config(id))
 	c.nodes[id], c.sms[id] = n, sm
-	c.nw.set(id, n)
+	c.net.set(id, n)
 }
 
 func (c *cluster) kill(id uint64) {
-	c.nw.set(id, nil)
+	c.net.set(id, nil)
 	if err := c.nodes[id].Close(); err != nil {
 		c.t.Fatalf("close %d: %v", id, err)
 	}
@@ -144,7 +163,7 @@ func (c *cluster) close() {
 	for id := range c.nodes {
 		c.kill(id)
 	}
-	c.nw.close()
+	c.net.close()
 }
 
 // leader waits until every running node names the same running leader.

@@ -2,7 +2,9 @@ package raft
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -39,6 +41,11 @@ type Config struct {
 	// Voters are the initial voters, used only when Dir holds no state yet.
 	// A node started with none waits to be added by an existing cluster.
 	Voters []uint64
+	// Learners are the initial learners, bootstrapped with Voters (and only
+	// with them): they receive the committed log but never vote or
+	// campaign, as KRaft's observers. Every node of a cluster must be
+	// started with the same Voters and Learners.
+	Learners []uint64
 
 	FS  vfs.FS
 	Dir string
@@ -71,6 +78,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ID == 0 {
 		return c, errors.New("raft: node id 0")
 	}
+	if err := checkMembers(c.Voters, c.Learners); err != nil {
+		return c, err
+	}
 	if c.FS == nil || c.Dir == "" {
 		return c, errors.New("raft: no file system or directory")
 	}
@@ -96,4 +106,20 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.Default()
 	}
 	return c, nil
+}
+
+// checkMembers refuses a bootstrap membership raft would reject or
+// misread: id 0, an id listed twice, learners without voters.
+func checkMembers(voters, learners []uint64) error {
+	if len(learners) > 0 && len(voters) == 0 {
+		return errors.New("raft: learners without voters")
+	}
+	seen := map[uint64]bool{}
+	for _, id := range append(slices.Clip(voters), learners...) {
+		if id == 0 || seen[id] {
+			return fmt.Errorf("raft: member id %d is zero or listed twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
 }

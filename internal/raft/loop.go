@@ -27,6 +27,8 @@ type loop struct {
 	replayTo   uint64 // the commit index found at Open
 	replayed   bool
 	campaigned bool
+
+	contact map[uint64]time.Time // as leader: last response from each peer
 }
 
 // maxPropBatch bounds how many queued proposals one Ready takes.
@@ -53,27 +55,59 @@ func (l *loop) init(n *Node, rec *recovered) error {
 	if err := l.ms.Append(rec.ents); err != nil {
 		return err
 	}
+	if last, _ := l.ms.LastIndex(); last == 0 && len(n.cfg.Voters) > 0 {
+		if err := l.bootstrap(); err != nil {
+			return err
+		}
+	}
 	n.applied.Store(l.applied)
 	rn, err := newRawNode(n.cfg, l.ms, l.applied, n.log)
 	if err != nil {
 		return err
 	}
 	l.rn = rn
-	if last, _ := l.ms.LastIndex(); last == 0 && len(n.cfg.Voters) > 0 {
-		return l.bootstrap()
-	}
+	l.refreshStatus()
 	return nil
 }
 
-// bootstrap starts an empty log with the configured voters. Their
-// configuration entries are persisted and applied by the first Ready, like
-// any other.
+// bootstrap starts an empty log with one committed configuration entry per
+// configured voter and learner, written to the WAL before raft starts, as
+// if it had been recovered. raft learns the membership by applying them in
+// the first Ready, as it does when a node restarts without a snapshot.
+// (RawNode.Bootstrap cannot add learners.)
 func (l *loop) bootstrap() error {
-	peers := make([]etcdraft.Peer, 0, len(l.n.cfg.Voters))
-	for _, id := range l.n.cfg.Voters {
-		peers = append(peers, etcdraft.Peer{ID: id})
+	cfg := l.n.cfg
+	var ents []*raftpb.Entry
+	add := func(id uint64, typ raftpb.ConfChangeType) error {
+		data, err := proto.Marshal(&raftpb.ConfChange{Type: typ.Enum(), NodeId: new(id)})
+		if err != nil {
+			return err
+		}
+		ents = append(ents, &raftpb.Entry{
+			Type: raftpb.EntryConfChange.Enum(), Term: new(uint64(1)),
+			Index: new(uint64(len(ents) + 1)), Data: data,
+		})
+		return nil
 	}
-	return l.rn.Bootstrap(peers)
+	// Sorted, so that every node writes the same entries whatever order its
+	// configuration lists them in.
+	for _, id := range slices.Sorted(slices.Values(cfg.Voters)) {
+		if err := add(id, raftpb.ConfChangeAddNode); err != nil {
+			return err
+		}
+	}
+	for _, id := range slices.Sorted(slices.Values(cfg.Learners)) {
+		if err := add(id, raftpb.ConfChangeAddLearnerNode); err != nil {
+			return err
+		}
+	}
+	hs := &raftpb.HardState{Term: new(uint64(1)), Vote: new(uint64(0)), Commit: new(uint64(len(ents)))}
+	if err := l.w.save(hs, ents); err != nil {
+		return err
+	}
+	l.ms.SetHardState(hs)
+	l.replayTo = hs.GetCommit()
+	return l.ms.Append(ents)
 }
 
 // run is the node's goroutine.
@@ -96,11 +130,15 @@ func (l *loop) run() error {
 			return ErrClosed
 		case <-t.C:
 			l.rn.Tick()
+			l.refreshStatus()
 		case p := <-l.n.props:
 			l.propose(p)
 		case m := <-l.n.recv:
 			l.step(m)
 			l.drainRecv()
+		case r := <-l.n.reports:
+			l.handleReport(r)
+			l.drainReports()
 		}
 	}
 }
@@ -109,14 +147,17 @@ func (l *loop) run() error {
 // Ready it takes the queued proposals, so that under load one fsync
 // persists new entries together with the commit of earlier ones.
 func (l *loop) settle() error {
-	for {
+	for handled := false; ; handled = true {
 		l.drainProps()
 		if !l.rn.HasReady() {
 			l.checkReplayed()
-			if !l.maybeCampaign() {
-				return nil
+			if l.maybeCampaign() {
+				continue
 			}
-			continue
+			if handled {
+				l.refreshStatus()
+			}
+			return nil
 		}
 		if err := l.handleReady(); err != nil {
 			return err
@@ -168,6 +209,7 @@ func (l *loop) propose(p *proposal) {
 }
 
 func (l *loop) step(m *raftpb.Message) {
+	l.noteContact(m)
 	if err := l.rn.Step(m); err != nil {
 		l.n.log.Debug("raft: message not stepped", "type", m.GetType(), "from", m.GetFrom(), "err", err)
 	}
@@ -179,6 +221,7 @@ func (l *loop) handleReady() error {
 	rd := l.rn.Ready()
 	if rd.SoftState != nil {
 		l.n.setLeader(rd.SoftState.Lead)
+		l.roleChanged(rd.SoftState.RaftState)
 	}
 	if err := l.persist(rd); err != nil {
 		return err
@@ -223,6 +266,9 @@ func (l *loop) send(msgs []*raftpb.Message) {
 	}
 	if t := l.n.cfg.Transport; t != nil {
 		t.Send(msgs)
+		if l.transportReportsSnapshots() {
+			return
+		}
 	}
 	for _, m := range msgs {
 		if m.GetType() == raftpb.MsgSnap {

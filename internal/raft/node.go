@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -37,13 +38,17 @@ type Node struct {
 	sm  StateMachine
 	log *slog.Logger
 
-	props chan *proposal
-	recv  chan *raftpb.Message
+	props   chan *proposal
+	recv    chan *raftpb.Message
+	reports chan report // from the transport, for raft
 	stop  chan struct{}
 	done  chan struct{} // closed when the loop has exited
 
 	replayed  chan struct{} // closed once the log at Open is applied
 	closeOnce sync.Once
+	tr        io.Closer // an attached transport, closed by Close
+
+	status atomic.Pointer[Status] // published by the loop
 
 	nonce   uint64 // this incarnation, in every proposal's envelope
 	nextSeq atomic.Uint64
@@ -78,6 +83,7 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 		log:      cfg.Logger.With("raft_id", cfg.ID),
 		props:    make(chan *proposal, 1024),
 		recv:     make(chan *raftpb.Message, 1024),
+		reports:  make(chan report, 256),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		replayed: make(chan struct{}),
@@ -87,6 +93,9 @@ func Open(cfg Config, sm StateMachine) (*Node, error) {
 	if err := n.lp.init(n, rec); err != nil {
 		rec.w.close()
 		return nil, err
+	}
+	if a, ok := cfg.Transport.(attacher); ok {
+		n.tr = a.attach(n)
 	}
 	go n.run()
 	select {
@@ -199,7 +208,13 @@ func (n *Node) setLeader(id uint64) {
 // Close stops the node: outstanding proposals fail with ErrClosed. It
 // returns the error that had stopped the node, if one did.
 func (n *Node) Close() error {
-	n.closeOnce.Do(func() { close(n.stop) })
+	n.closeOnce.Do(func() {
+		close(n.stop)
+		<-n.done
+		if n.tr != nil {
+			n.tr.Close()
+		}
+	})
 	<-n.done
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -207,6 +222,16 @@ func (n *Node) Close() error {
 		return nil
 	}
 	return n.mu.err
+}
+
+// stopped reports whether the loop has exited.
+func (n *Node) stopped() bool {
+	select {
+	case <-n.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (n *Node) stoppedErr() error {
