@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -44,6 +46,42 @@ type Config struct {
 	// DescribeNewTopic lists a new topic's effective configs for the
 	// CreateTopics response (v5+, KIP-525); nil leaves the list empty.
 	DescribeNewTopic func(overrides map[string]*string) []kmsg.CreateTopicsResponseTopicConfig
+
+	// ClusterID, when set, must match BrokerRegistration requests'
+	// (INCONSISTENT_CLUSTER_ID).
+	ClusterID string
+	// Now is the clock of broker sessions; nil is time.Now.
+	Now func() time.Time
+	// SessionTimeout is broker.session.timeout.ms: a broker without a
+	// heartbeat for longer is fenced by Tick. 0 is Kafka's 9 s.
+	SessionTimeout time.Duration
+	// UncleanLeaderElection is the static unclean.leader.election.enable,
+	// used when neither the topic nor the cluster-wide dynamic config sets
+	// it.
+	UncleanLeaderElection bool
+	// AutoLeaderRebalance is auto.leader.rebalance.enable (Kafka's default
+	// is true; pass it, the zero value is off).
+	AutoLeaderRebalance bool
+	// LeaderImbalanceCheckInterval is leader.imbalance.check.interval.seconds;
+	// 0 is Kafka's 300 s.
+	LeaderImbalanceCheckInterval time.Duration
+	// Rand drives replica placement; nil seeds one at random.
+	Rand *rand.Rand
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 9 * time.Second
+	}
+	if cfg.LeaderImbalanceCheckInterval <= 0 {
+		cfg.LeaderImbalanceCheckInterval = 300 * time.Second
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
 }
 
 // Controller serializes admin operations and proposes their records.
@@ -53,11 +91,17 @@ type Controller struct {
 	prop  Proposer
 
 	mu sync.Mutex // one operation at a time: validate and propose on one image
+	// sessions are the brokers' heartbeat sessions, kept in memory only
+	// (Kafka's BrokerHeartbeatManager); guarded by mu.
+	sessions map[int32]*session
+	// nextRebalance is when Tick next checks leader imbalance; guarded by mu.
+	nextRebalance time.Time
 }
 
 // New returns a controller over the store the proposer applies to.
 func New(cfg Config, store *metadata.Store, prop Proposer) *Controller {
-	return &Controller{cfg: cfg, store: store, prop: prop}
+	cfg.setDefaults()
+	return &Controller{cfg: cfg, store: store, prop: prop, sessions: map[int32]*session{}}
 }
 
 // Error is an operation's failure with its Kafka error code.
@@ -90,22 +134,29 @@ func Code(err error) int16 {
 
 // propose encodes records as one entry and waits for it to apply.
 func (c *Controller) propose(ctx context.Context, recs []metadata.Record) error {
+	_, err := c.proposeAt(ctx, recs)
+	return err
+}
+
+// proposeAt is propose that also returns the entry's log index (the
+// image's index when there is nothing to propose).
+func (c *Controller) proposeAt(ctx context.Context, recs []metadata.Record) (uint64, error) {
 	if len(recs) == 0 {
-		return nil
+		return c.store.Image().Index, nil
 	}
 	index, err := c.prop.Propose(ctx, metadata.Encode(recs))
 	if err != nil {
 		if ctx.Err() != nil {
-			return errorf(kerr.RequestTimedOut, "%v", err)
+			return 0, errorf(kerr.RequestTimedOut, "%v", err)
 		}
-		return errorf(kerr.NotController, "metadata quorum: %v", err)
+		return 0, errorf(kerr.NotController, "metadata quorum: %v", err)
 	}
 	// Validation makes this unreachable, but an entry the image refused
 	// changed nothing, and the caller must not hear otherwise.
 	if err := c.store.RejectedAt(index); err != nil {
-		return errorf(kerr.InvalidRequest, "%v", err)
+		return 0, errorf(kerr.InvalidRequest, "%v", err)
 	}
-	return nil
+	return index, nil
 }
 
 // planEach plans every item against one image, under the operation lock,
@@ -138,12 +189,18 @@ func planEach[T any](c *Controller, ctx context.Context, items []T, validateOnly
 	return out
 }
 
-// RegisterBroker records a broker's registration (listeners, rack).
+// RegisterBroker records a broker's registration (listeners, rack) as
+// given, unfenced unless b.Fenced: the single node's own registration,
+// which needs no heartbeats until Tick runs. Brokers of a cluster use
+// KafkaBrokerRegistration. The epoch grows with every registration (0,
+// then one more each time).
 func (c *Controller) RegisterBroker(ctx context.Context, b metadata.BrokerRecord) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	b.Epoch = 0
 	if old, ok := c.store.Image().Broker(b.ID); ok {
 		b.Epoch = old.Epoch + 1
 	}
+	b.RegisteredAt = 0
 	return c.propose(ctx, []metadata.Record{{Broker: &b}})
 }

@@ -6,7 +6,6 @@ package controller
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -111,13 +110,13 @@ func (c *Controller) planTopic(im *metadata.Image, s TopicSpec) ([]metadata.Reco
 			return fail(errorf(kerr.InvalidConfig, "%v", err))
 		}
 	}
-	assign, err := c.assignment(im, s, 0)
+	assign, err := c.assignment(im, s)
 	if err != nil {
 		return fail(err)
 	}
 	id := metadata.NewUUID()
 	recs := []metadata.Record{{Topic: &metadata.TopicRecord{Name: s.Name, ID: id}}}
-	recs = append(recs, partitionRecords(id, 0, assign)...)
+	recs = append(recs, partitionRecords(im, id, 0, assign)...)
 	for _, name := range sortedKeys(s.Configs) {
 		if v := s.Configs[name]; v != nil {
 			recs = append(recs, metadata.Record{Config: &metadata.ConfigRecord{
@@ -142,21 +141,23 @@ func collision(im *metadata.Image, name string) string {
 	return ""
 }
 
-func partitionRecords(id metadata.UUID, first int, assign [][]int32) []metadata.Record {
+// partitionRecords creates partitions: the ISR is the active replicas
+// (all of them, placed), the leader its first, as in Kafka's
+// createPartitions.
+func partitionRecords(im *metadata.Image, id metadata.UUID, first int, assign [][]int32) []metadata.Record {
 	recs := make([]metadata.Record, 0, len(assign))
 	for i, replicas := range assign {
+		isr := slices.DeleteFunc(slices.Clone(replicas), func(r int32) bool { return !isActive(im, r) })
 		recs = append(recs, metadata.Record{Partition: &metadata.PartitionRecord{
-			TopicID: id, Partition: int32(first + i), Replicas: replicas,
-			ISR: slices.Clone(replicas), Leader: replicas[0],
+			TopicID: id, Partition: int32(first + i), Replicas: replicas, ISR: isr, Leader: isr[0],
 		}})
 	}
 	return recs
 }
 
 // assignment returns the replicas of each new partition: the explicit
-// assignment, validated, or a placement over the live brokers.
-func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) ([][]int32, error) {
-	live := liveBrokers(im)
+// assignment, validated, or a placement over the active brokers.
+func (c *Controller) assignment(im *metadata.Image, s TopicSpec) ([][]int32, error) {
 	if len(s.Assignment) > 0 {
 		if len(s.Assignment) > maxPartitionsPerRequest {
 			return nil, tooManyPartitions()
@@ -164,7 +165,7 @@ func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) (
 		if s.Partitions != -1 || s.ReplicationFactor != -1 {
 			return nil, errorf(kerr.InvalidRequest, "give either an assignment or partitions and replication factor, not both")
 		}
-		return validAssignment(s.Assignment, live)
+		return validAssignment(im, s.Assignment)
 	}
 	parts, rf := s.Partitions, s.ReplicationFactor
 	if parts == -1 {
@@ -182,56 +183,32 @@ func (c *Controller) assignment(im *metadata.Image, s TopicSpec, existing int) (
 	if rf <= 0 {
 		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0, got %d", rf)
 	}
+	live := activeBrokers(im)
 	if int(rf) > len(live) {
 		return nil, errorf(kerr.InvalidReplicationFactor, "replication factor %d is larger than the %d available brokers", rf, len(live))
 	}
-	return place(live, existing, int(parts), int(rf)), nil
+	return c.place(live, int(parts), int(rf)), nil
 }
 
 func tooManyPartitions() error {
 	return errorf(kerr.PolicyViolation, "excessively large number of partitions per request (the limit is %d)", maxPartitionsPerRequest)
 }
 
-func liveBrokers(im *metadata.Image) []int32 {
-	var ids []int32
-	for _, b := range im.Brokers() {
-		if !b.Fenced {
-			ids = append(ids, b.ID)
-		}
-	}
-	return ids
-}
-
-// place spreads replicas round-robin from a random start, as Kafka's
-// rack-unaware assignment does; the first replica is the preferred leader.
-func place(live []int32, existing, parts, rf int) [][]int32 {
-	start := rand.IntN(len(live))
-	out := make([][]int32, parts)
-	for p := range parts {
-		replicas := make([]int32, rf)
-		for r := range rf {
-			replicas[r] = live[(start+existing+p+r)%len(live)]
-		}
-		out[p] = replicas
-	}
-	return out
-}
-
-func validAssignment(assign [][]int32, live []int32) ([][]int32, error) {
+// validAssignment checks an explicit assignment as Kafka's
+// validateManualPartitionAssignment does: registered brokers, fenced ones
+// included, none twice, one replication factor, and at least one active
+// replica per partition to lead it.
+func validAssignment(im *metadata.Image, assign [][]int32) ([][]int32, error) {
 	rf := len(assign[0])
 	for p, replicas := range assign {
-		if len(replicas) == 0 || len(replicas) != rf {
+		if len(replicas) != rf {
 			return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d has %d replicas; every partition needs the same number, at least 1", p, len(replicas))
 		}
-		seen := map[int32]bool{}
-		for _, r := range replicas {
-			if seen[r] {
-				return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d lists broker %d twice", p, r)
-			}
-			seen[r] = true
-			if !slices.Contains(live, r) {
-				return nil, errorf(kerr.InvalidReplicaAssignment, "partition %d names broker %d, which is not a live broker", p, r)
-			}
+		if err := checkAssignment(im, replicas); err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(replicas, activeIn(im)) {
+			return nil, errorf(kerr.InvalidReplicaAssignment, "every broker of partition %d is fenced or shutting down", p)
 		}
 	}
 	return assign, nil
@@ -341,11 +318,14 @@ func (c *Controller) planPartitions(im *metadata.Image, s PartitionsSpec) ([]met
 		}
 		spec = TopicSpec{Partitions: -1, ReplicationFactor: -1, Assignment: s.Assignment}
 	}
-	assign, err := c.assignment(im, spec, int(have))
+	assign, err := c.assignment(im, spec)
 	if err != nil {
 		return nil, err
 	}
-	return partitionRecords(t.ID, int(have), assign), nil
+	if rf := len(t.Partitions[0].Replicas); len(s.Assignment) > 0 && len(assign[0]) != rf {
+		return nil, errorf(kerr.InvalidReplicaAssignment, "the new partitions have %d replicas, the topic's have %d", len(assign[0]), rf)
+	}
+	return partitionRecords(im, t.ID, int(have), assign), nil
 }
 
 func sortedKeys(m map[string]*string) []string {
