@@ -317,7 +317,13 @@ func (h *harness) partition(tp string) (*metadata.Topic, int32) {
 // alter TOPIC/P from=ID isr=1,2 [le=N] [pe=N] [v=N] [epochs=1:5,2:-1] [broker-epoch=N] [recovery=N]
 func (h *harness) alter(a args) string {
 	t, p := h.partition(a.pos[0])
-	cur := t.Partitions[p]
+	var cur metadata.Partition
+	if int(p) < len(t.Partitions) {
+		cur = t.Partitions[p]
+	}
+	if slices.Contains(a.pos, "unknown-topic") {
+		t = &metadata.Topic{Name: "unknown", ID: metadata.NewUUID()}
+	}
 	req := kmsg.NewPtrAlterPartitionRequest()
 	req.Version = int16(a.int("v", 2))
 	req.BrokerID = int32(a.int("from", int64(cur.Leader)))
