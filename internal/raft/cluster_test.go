@@ -113,9 +113,9 @@ type cluster struct {
 	net      clusterNet
 	nw       *network      // the in-memory network, if net is one
 	tick     time.Duration // 5ms unless set before nodes start
-	fs    map[uint64]*vfs.MemFS
-	nodes map[uint64]*Node
-	sms   map[uint64]*listSM
+	fs       map[uint64]*vfs.MemFS
+	nodes    map[uint64]*Node
+	sms      map[uint64]*listSM
 }
 
 func newCluster(t *testing.T, ids ...uint64) *cluster {

@@ -220,8 +220,9 @@ func (l *loop) step(m *raftpb.Message) {
 func (l *loop) handleReady() error {
 	rd := l.rn.Ready()
 	if rd.SoftState != nil {
-		l.n.setLeader(rd.SoftState.Lead)
 		l.roleChanged(rd.SoftState.RaftState)
+		l.refreshStatus() // before WaitLeader's callers wake
+		l.n.setLeader(rd.SoftState.Lead)
 	}
 	if err := l.persist(rd); err != nil {
 		return err

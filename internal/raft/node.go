@@ -41,8 +41,8 @@ type Node struct {
 	props   chan *proposal
 	recv    chan *raftpb.Message
 	reports chan report // from the transport, for raft
-	stop  chan struct{}
-	done  chan struct{} // closed when the loop has exited
+	stop    chan struct{}
+	done    chan struct{} // closed when the loop has exited
 
 	replayed  chan struct{} // closed once the log at Open is applied
 	closeOnce sync.Once

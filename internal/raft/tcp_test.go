@@ -3,10 +3,14 @@ package raft
 import (
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/samsa-io/samsa/internal/vfs"
 )
@@ -259,5 +263,79 @@ func TestNewTCPTransportRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := Open(Config{ID: 1, Voters: []uint64{1, 2}, Learners: []uint64{2}, FS: vfs.NewMem(), Dir: "d"}, &listSM{}); err == nil {
 		t.Fatal("a voter listed as a learner accepted")
+	}
+}
+
+// TestTCPTransportReportsSnapshots: a snapshot for a peer that cannot be
+// reached is reported failed (and the peer unreachable); one written to a
+// peer's connection is reported delivered.
+func TestTCPTransportReportsSnapshots(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.Close()
+	live, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	go acceptAndDiscard(live)
+
+	// A node that is only its report channel, to see what the transport says.
+	n := &Node{reports: make(chan report, 16), done: make(chan struct{})}
+	defer close(n.done)
+	tr, err := NewTCPTransport(TCPConfig{
+		ID: 1, ClusterID: "c", Peers: map[uint64]string{2: dead.Addr().String(), 3: live.Addr().String()},
+		DialTimeout: time.Second, Logger: quietLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	tr.attach(n)
+	snap := func(to uint64) *raftpb.Message {
+		return &raftpb.Message{Type: raftpb.MsgSnap.Enum(), From: new(uint64(1)), To: new(to),
+			Snapshot: &raftpb.Snapshot{Data: make([]byte, 1<<20), Metadata: &raftpb.SnapshotMetadata{Index: new(uint64(5))}}}
+	}
+	tr.Send([]*raftpb.Message{snap(2), snap(3), snap(4)})
+	want := map[report]int{
+		{id: 2, kind: reportUnreachable}: 1, {id: 2, kind: reportSnapFailed}: 1,
+		{id: 3, kind: reportSnapOK}:      1,
+		{id: 4, kind: reportUnreachable}: 1, {id: 4, kind: reportSnapFailed}: 1, // no such peer
+	}
+	got := map[report]int{}
+	timeout := time.After(5 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case r := <-n.reports:
+			got[r]++
+		case <-timeout:
+			t.Fatalf("reports %v, want %v", got, want)
+		}
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("reports %v, want %v", got, want)
+	}
+}
+
+// acceptAndDiscard accepts quorum connections and reads what they send.
+func acceptAndDiscard(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			if ReadPreface(conn) != nil {
+				return
+			}
+			if _, err := readHello(conn); err != nil {
+				return
+			}
+			conn.Write([]byte{helloOK})
+			io.Copy(io.Discard, conn)
+		}()
 	}
 }
