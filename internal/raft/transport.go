@@ -37,6 +37,10 @@ type TCPConfig struct {
 	WriteTimeout time.Duration
 	// QueueSize is how many messages wait for each peer. Default 1024.
 	QueueSize int
+	// Dial opens connections to peers; nil is a net.Dialer with
+	// DialTimeout. (The broker passes its own, whose address map is the
+	// chaos suite's fault-injection seam.)
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	Logger    *slog.Logger // default slog.Default()
 }
 
@@ -355,8 +359,14 @@ func (p *peer) connection() (net.Conn, error) {
 
 // dial connects and says hello.
 func (p *peer) dial(addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: p.t.cfg.DialTimeout}
-	conn, err := d.DialContext(p.ctx, "tcp", addr)
+	dial := p.t.cfg.Dial
+	if dial == nil {
+		d := net.Dialer{Timeout: p.t.cfg.DialTimeout}
+		dial = d.DialContext
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, p.t.cfg.DialTimeout)
+	defer cancel()
+	conn, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
