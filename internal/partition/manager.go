@@ -1,15 +1,25 @@
 package partition
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/metadata"
 )
+
+// ISRUpdater sends a leader's ISR proposal to the controller (Kafka's
+// AlterPartition, KIP-497) and returns the partition's state as the
+// controller committed it. leaderEpoch and partitionEpoch are the state
+// the proposal was made from; the controller refuses stale ones.
+type ISRUpdater interface {
+	AlterPartition(ctx context.Context, topicID metadata.UUID, partition int32, leaderEpoch, partitionEpoch int32, isr []int32) (metadata.Partition, error)
+}
 
 // Config wires a manager.
 type Config struct {
@@ -18,15 +28,77 @@ type Config struct {
 	// LogConfig returns the effective log configuration of a topic in an
 	// image (topic overrides over broker configs over defaults).
 	LogConfig func(im *metadata.Image, topic string) log.Config
-	Logger    *slog.Logger
+	// MinInsyncReplicas returns a topic's min.insync.replicas in an image
+	// (topic config, else broker config, else 1); nil: 1.
+	MinInsyncReplicas func(im *metadata.Image, topic string) int
+	// ReplicaLagTimeMax is replica.lag.time.max.ms: an ISR member not
+	// caught up for this long is removed (default 30 s).
+	ReplicaLagTimeMax time.Duration
+	// LeaderClient fetches from leaders as a follower; nil: partitions
+	// this broker follows are not fetched.
+	LeaderClient LeaderClient
+	// ISRUpdater proposes ISR changes; nil: the ISR never changes here.
+	ISRUpdater ISRUpdater
+	// BrokerEpoch is this broker's epoch from its registration, sent in
+	// replica fetches (KIP-903); nil: -1.
+	BrokerEpoch func() int64
+	// Replica fetch settings (Kafka's replica.fetch.wait.max.ms,
+	// replica.fetch.backoff.ms, replica.fetch.max.bytes,
+	// replica.fetch.response.max.bytes); zero: Kafka's defaults.
+	FetchWait             time.Duration
+	FetchBackoff          time.Duration
+	FetchMaxBytes         int32
+	FetchResponseMaxBytes int32
+	// Now is the clock of follower fetch times and backoffs; nil: time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.BrokerEpoch == nil {
+		c.BrokerEpoch = func() int64 { return -1 }
+	}
+	if c.MinInsyncReplicas == nil {
+		c.MinInsyncReplicas = func(*metadata.Image, string) int { return 1 }
+	}
+	c.ReplicaLagTimeMax = orDefault(c.ReplicaLagTimeMax, 30*time.Second)
+	c.FetchWait = orDefault(c.FetchWait, defaultFetchWait)
+	c.FetchBackoff = orDefault(c.FetchBackoff, defaultFetchBackoff)
+	c.FetchMaxBytes = orDefault(c.FetchMaxBytes, defaultFetchMaxBytes)
+	c.FetchResponseMaxBytes = orDefault(c.FetchResponseMaxBytes, defaultFetchResponseBytes)
+}
+
+func orDefault[T time.Duration | int32](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Manager holds the partitions this broker hosts and follows the image.
 type Manager struct {
 	cfg Config
+	// ctx ends with Close: it stops the fetchers and ISR proposals, which
+	// wg tracks.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// goMu orders goroutine starts (spawn) before Close's wait.
+	goMu   sync.Mutex
+	closed bool
 
 	mu    sync.RWMutex
 	parts map[log.TopicPartition]*Partition
+	// fetchers fetch from each leader broker; following names the leader
+	// each followed partition's fetcher fetches from.
+	fetchers  map[int32]*fetcher
+	following map[log.TopicPartition]int32
 	// failed holds partitions whose log could not be opened or created:
 	// they answer KAFKA_STORAGE_ERROR until the broker restarts, or until
 	// their topic goes (a new topic of that name tries again).
@@ -44,10 +116,53 @@ type failure struct {
 
 // NewManager returns a manager with no partitions; Apply gives it some.
 func NewManager(cfg Config) *Manager {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{cfg: cfg, ctx: ctx, cancel: cancel, parts: map[log.TopicPartition]*Partition{},
+		failed: map[log.TopicPartition]failure{}, fetchers: map[int32]*fetcher{}, following: map[log.TopicPartition]int32{}}
+}
+
+// Close stops the follower fetchers and ISR proposals and waits for them.
+// The broker calls it before closing the log directory.
+func (m *Manager) Close() {
+	m.goMu.Lock()
+	m.closed = true
+	m.cancel()
+	m.goMu.Unlock()
+	m.wg.Wait()
+}
+
+// spawn runs fn in a goroutine Close waits for, unless closed.
+func (m *Manager) spawn(fn func()) {
+	m.goMu.Lock()
+	defer m.goMu.Unlock()
+	if !m.closed {
+		m.wg.Go(fn)
 	}
-	return &Manager{cfg: cfg, parts: map[log.TopicPartition]*Partition{}, failed: map[log.TopicPartition]failure{}}
+}
+
+// CheckISR removes from the ISR of every partition this broker leads the
+// followers that have not caught up within replica.lag.time.max.ms, and
+// sends failed ISR proposals again. The broker calls it every
+// replica.lag.time.max.ms / 2, as Kafka's isr-expiration task runs.
+func (m *Manager) CheckISR(now time.Time) {
+	for _, p := range m.Partitions() {
+		p.checkISR(now)
+	}
+}
+
+// sendAlter sends proposal c of p to the controller.
+func (m *Manager) sendAlter(p *Partition, c *isrChange) {
+	if m.cfg.ISRUpdater == nil {
+		return
+	}
+	m.spawn(func() {
+		res, err := m.cfg.ISRUpdater.AlterPartition(m.ctx, p.TopicID, p.TP.Partition, c.leaderEpoch, c.partitionEpoch, c.isr)
+		if err != nil {
+			m.cfg.Logger.Warn("ISR change failed", "partition", p.TP.DirName(), "isr", c.isr, "err", err)
+		}
+		p.alterDone(c, res, err)
+	})
 }
 
 // Get returns a hosted partition, or an error saying why there is none.
@@ -149,7 +264,9 @@ func (m *Manager) hosts(im *metadata.Image, tp log.TopicPartition, id metadata.U
 }
 
 func (m *Manager) remove(tp log.TopicPartition) {
+	m.unfollow(tp)
 	if p := m.parts[tp]; p != nil {
+		p.becomeFollower(metadata.Partition{Leader: -1, LeaderEpoch: p.LeaderEpoch()})
 		defer p.wakeAll() // after the delete: a woken fetch finds it gone
 	}
 	delete(m.parts, tp)
@@ -172,7 +289,8 @@ func (m *Manager) removeStrays() {
 	}
 }
 
-// ensure makes partition i of t hosted and current.
+// ensure makes partition i of t hosted and current: leading, or following
+// the image's leader.
 func (m *Manager) ensure(im *metadata.Image, t *metadata.Topic, i int32, part metadata.Partition, cfgChanged bool) {
 	tp := log.TopicPartition{Topic: t.Name, Partition: i}
 	p := m.parts[tp]
@@ -186,15 +304,70 @@ func (m *Manager) ensure(im *metadata.Image, t *metadata.Topic, i int32, part me
 			m.cfg.Logger.Error("opening partition log", "partition", tp.DirName(), "err", err)
 			return
 		}
+		if len(part.Replicas) > 1 {
+			// Replicated: what was committed before the restart is not
+			// known (no high-watermark checkpoint), so the high watermark
+			// starts at the log start and rises as the ISR fetches.
+			p.hw.Store(p.log.LogStartOffset())
+		}
 		m.parts[tp] = p
 	} else if cfgChanged {
 		if err := p.log.SetConfig(m.cfg.LogConfig(im, t.Name)); err != nil {
 			m.cfg.Logger.Error("applying topic config", "partition", tp.DirName(), "err", err)
 		}
 	}
-	p.leaderEpoch.Store(part.LeaderEpoch)
-	p.leader.Store(part.Leader == m.cfg.NodeID)
-	p.advance()
+	if part.Leader == m.cfg.NodeID {
+		m.unfollow(tp)
+		p.becomeLeader(part, m.leaderConfig(im, t.Name))
+		return
+	}
+	if p.IsLeader() || p.LeaderEpoch() != part.LeaderEpoch || !p.followingAt(part.Leader, part.LeaderEpoch) {
+		p.becomeFollower(part)
+		m.follow(p, part.Leader, part.LeaderEpoch)
+	}
+}
+
+// leaderConfig is what leading a partition of topic takes from the image.
+func (m *Manager) leaderConfig(im *metadata.Image, topic string) leaderConfig {
+	brokers := map[int32]int64{}
+	for _, b := range im.Brokers() {
+		if !b.Fenced && !b.InControlledShutdown {
+			brokers[b.ID] = b.Epoch
+		}
+	}
+	return leaderConfig{self: m.cfg.NodeID, minISR: m.cfg.MinInsyncReplicas(im, topic), lagMax: m.cfg.ReplicaLagTimeMax, brokers: brokers}
+}
+
+// follow makes the fetcher of leader fetch p at epoch, moving p from the
+// fetcher of its previous leader; with no leader (-1) or no LeaderClient,
+// nothing fetches it.
+func (m *Manager) follow(p *Partition, leader, epoch int32) {
+	if prev, ok := m.following[p.TP]; ok && prev != leader {
+		m.unfollow(p.TP)
+	}
+	if leader < 0 || m.cfg.LeaderClient == nil {
+		return
+	}
+	f := m.fetchers[leader]
+	if f == nil {
+		f = m.startFetcher(leader)
+		m.fetchers[leader] = f
+	}
+	m.following[p.TP] = leader
+	f.set(p, epoch)
+}
+
+// unfollow stops fetching tp; a fetcher left with nothing stops.
+func (m *Manager) unfollow(tp log.TopicPartition) {
+	leader, ok := m.following[tp]
+	if !ok {
+		return
+	}
+	delete(m.following, tp)
+	if f := m.fetchers[leader]; f != nil && f.drop(tp) {
+		f.stop()
+		delete(m.fetchers, leader)
+	}
 }
 
 // open returns the partition's log: the one on disk when it belongs to the
@@ -211,7 +384,7 @@ func (m *Manager) open(im *metadata.Image, tp log.TopicPartition, id metadata.UU
 			if err := l.SetConfig(m.cfg.LogConfig(im, tp.Topic)); err != nil {
 				return nil, err
 			}
-			return newPartition(tp, id, l), nil
+			return m.newPartition(tp, id, l), nil
 		}
 		m.cfg.Logger.Info("deleting the log of an older topic of the same name", "partition", tp.DirName(), "old_id", onDisk, "id", id)
 		if err := d.Delete(tp); err != nil {
@@ -228,5 +401,11 @@ func (m *Manager) open(im *metadata.Image, tp log.TopicPartition, id metadata.UU
 	if err := d.SetTopicID(tp, id.String()); err != nil {
 		return nil, err
 	}
-	return newPartition(tp, id, l), nil
+	return m.newPartition(tp, id, l), nil
+}
+
+func (m *Manager) newPartition(tp log.TopicPartition, id metadata.UUID, l *log.Log) *Partition {
+	p := newPartition(tp, id, l, m.cfg.Now)
+	p.alter = m.sendAlter
+	return p
 }

@@ -1,14 +1,16 @@
 // Package partition is the replica manager: the partitions this broker
-// hosts, their high watermarks, and the waiting that acks and fetch long
-// polls need. It follows the metadata image: when the image gives this
-// broker a replica, the partition's log is opened or created; when the
-// topic goes, the log is deleted.
+// hosts, their roles (leader or follower, from the metadata image), their
+// high watermarks, and the waiting that acks and fetch long polls need.
+// When the image gives this broker a replica, the partition's log is
+// opened or created; when the topic goes, the log is deleted.
 //
-// The high watermark (Kafka's HW) is the offset below which records are
-// committed and visible to consumers. With one replica, as here, a record
-// is committed once it is durable by the log's policy: fsynced with
-// FsyncOnAck, written in page-cache mode. Replication (the cluster issue)
-// will take the smallest log end of the in-sync replicas instead.
+// Replication is Kafka's ISR protocol: followers pull from the leader with
+// Fetch (follower.go, fetcher.go), the leader tracks each follower's log
+// end and proposes ISR changes to the controller (leader.go), and the high
+// watermark (HW), the offset below which records are committed and
+// visible to consumers, is the smallest log end among the in-sync
+// replicas. The leader's own log end there is its committed end: the
+// durable end with FsyncOnAck, the log end in page-cache mode.
 package partition
 
 import (
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -33,6 +36,11 @@ var (
 	ErrStaleEpoch  = kerr.UnknownLeaderEpoch // the client's epoch is newer than ours
 	ErrUnknown     = kerr.UnknownTopicOrPartition
 	ErrStorageFail = kerr.KafkaStorageError
+	// acks=all: the ISR is below min.insync.replicas before the append
+	// (nothing appended) or when the batch was committed.
+	ErrNotEnoughReplicas            = kerr.NotEnoughReplicas
+	ErrNotEnoughReplicasAfterAppend = kerr.NotEnoughReplicasAfterAppend
+	ErrTimedOut                     = kerr.RequestTimedOut
 )
 
 // readError maps a log read error to Kafka's code: a closed log is a
@@ -79,21 +87,41 @@ func appendError(err error) error {
 }
 
 // Partition is one partition this broker hosts.
+//
+// Locks (docs/locks.md): replicaMu, then mu, then the log's. replicaMu
+// orders a follower's log changes (fetched appends, truncations) against
+// role changes; mu guards the waiters and the replication state.
 type Partition struct {
 	TP      log.TopicPartition
 	TopicID metadata.UUID
 	log     *log.Log
+	now     func() time.Time
+	// alter sends an ISR proposal to the controller (Manager.sendAlter);
+	// nil: the ISR never changes here.
+	alter func(*Partition, *isrChange)
 
 	leader      atomic.Bool
 	leaderEpoch atomic.Int32
 	hw          atomic.Int64
 
-	mu      sync.Mutex
-	waiters map[*byte]func()
+	replicaMu sync.Mutex
+
+	mu         sync.Mutex
+	waiters    map[*byte]func() // the high watermark moved
+	endWaiters map[*byte]func() // the leader's readable log end moved
+	ls         leaderState      // while leading (leader.go)
+	// leaderID is the leader this broker follows, -1 for none or while
+	// leading.
+	leaderID int32
 }
 
-func newPartition(tp log.TopicPartition, id metadata.UUID, l *log.Log) *Partition {
-	p := &Partition{TP: tp, TopicID: id, log: l, waiters: map[*byte]func(){}}
+func newPartition(tp log.TopicPartition, id metadata.UUID, l *log.Log, now func() time.Time) *Partition {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Partition{TP: tp, TopicID: id, log: l, now: now, leaderID: -1,
+		waiters: map[*byte]func(){}, endWaiters: map[*byte]func(){}}
+	p.leaderEpoch.Store(-1)
 	p.hw.Store(p.committedEnd())
 	return p
 }
@@ -110,8 +138,9 @@ func (p *Partition) IsLeader() bool { return p.leader.Load() }
 // HighWatermark is the offset below which records are committed.
 func (p *Partition) HighWatermark() int64 { return p.hw.Load() }
 
-// committedEnd is what a single replica may expose: the durable end with
-// FsyncOnAck, the log end in page-cache mode.
+// committedEnd is what the leader's own replica counts for the high
+// watermark: the durable end with FsyncOnAck, the log end in page-cache
+// mode.
 func (p *Partition) committedEnd() int64 {
 	if p.log.FsyncOnAck() {
 		return p.log.RecoveryPoint()
@@ -119,24 +148,27 @@ func (p *Partition) committedEnd() int64 {
 	return p.log.LogEndOffset()
 }
 
-// advance raises the high watermark to the committed end and wakes
-// waiters when it moved.
+// advance recomputes the leader's high watermark (leader.go) after its
+// committed end moved, and wakes replica fetches: the batches are readable.
 func (p *Partition) advance() {
-	target := p.committedEnd()
-	for {
-		cur := p.hw.Load()
-		if target <= cur {
-			return
-		}
-		if p.hw.CompareAndSwap(cur, target) {
-			break
-		}
-	}
 	p.mu.Lock()
-	for _, notify := range p.waiters {
+	defer p.mu.Unlock()
+	p.maybeIncrementHWLocked(p.now())
+	notifyAll(p.endWaiters)
+}
+
+// setHWLocked stores a new high watermark and wakes the waiters if it
+// moved.
+func (p *Partition) setHWLocked(hw int64) {
+	if p.hw.Swap(hw) != hw {
+		notifyAll(p.waiters)
+	}
+}
+
+func notifyAll(ws map[*byte]func()) {
+	for _, notify := range ws {
 		notify()
 	}
-	p.mu.Unlock()
 }
 
 // Appended describes an appended batch. A producer's retry of a batch
@@ -151,11 +183,23 @@ type Appended struct {
 }
 
 // Append appends one batch as the leader. The batch is not committed until
-// Commit(Next) returns: the caller may append more (its next pipelined
-// request) before waiting.
+// Commit(Next) returns (and, for acks=all, WaitReplicated(Next)): the
+// caller may append more (its next pipelined request) before waiting.
 func (p *Partition) Append(batch []byte) (Appended, error) {
+	return p.AppendAcks(batch, 1)
+}
+
+// AppendAcks is Append for a produce with acks: with acks=-1 it first
+// checks that the ISR holds min.insync.replicas (NOT_ENOUGH_REPLICAS,
+// nothing appended), as Kafka's appendRecordsToLeader does.
+func (p *Partition) AppendAcks(batch []byte, acks int16) (Appended, error) {
 	if !p.leader.Load() {
 		return Appended{}, ErrNotLeader
+	}
+	if acks == -1 {
+		if err := p.checkMinISR(); err != nil {
+			return Appended{}, err
+		}
 	}
 	if h, err := record.ParseHeader(batch); err == nil && h.Control() {
 		// Only transaction coordinators write markers (AppendMarker), as in
@@ -206,8 +250,9 @@ func (p *Partition) LastStableOffset() int64 {
 	return hw
 }
 
-// Commit waits until every offset below next is committed, fsyncing with
-// FsyncOnAck (one fsync for every caller waiting at once).
+// Commit waits until every offset below next is durable on this broker,
+// fsyncing with FsyncOnAck (one fsync for every caller waiting at once):
+// what acks=1 waits for. acks=all then waits with WaitReplicated.
 func (p *Partition) Commit(next int64) error {
 	if p.log.FsyncOnAck() {
 		if err := p.log.Sync(next); err != nil {
@@ -218,26 +263,38 @@ func (p *Partition) Commit(next int64) error {
 	return nil
 }
 
-// wakeAll calls every waiter: the partition is going away, and long polls
-// on it should find out now rather than at their deadline.
+// wakeAll calls every waiter: the partition is going away or changed
+// role, and long polls and acks=all waits on it should find out now
+// rather than at their deadline.
 func (p *Partition) wakeAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, notify := range p.waiters {
-		notify()
-	}
+	notifyAll(p.waiters)
+	notifyAll(p.endWaiters)
 }
 
 // Watch calls notify (which must not block) each time the high watermark
 // moves, until the returned cancel is called.
 func (p *Partition) Watch(notify func()) (cancel func()) {
+	return p.watch(p.waiters, notify)
+}
+
+// WatchEnd calls notify (which must not block) each time the batches a
+// follower may fetch grow (the leader's log end, once written), until the
+// returned cancel is called: replica fetches wait on it, since the high
+// watermark moves only after they fetch.
+func (p *Partition) WatchEnd(notify func()) (cancel func()) {
+	return p.watch(p.endWaiters, notify)
+}
+
+func (p *Partition) watch(ws map[*byte]func(), notify func()) (cancel func()) {
 	key := new(byte)
 	p.mu.Lock()
-	p.waiters[key] = notify
+	ws[key] = notify
 	p.mu.Unlock()
 	return func() {
 		p.mu.Lock()
-		delete(p.waiters, key)
+		delete(ws, key)
 		p.mu.Unlock()
 	}
 }
@@ -268,7 +325,13 @@ func (p *Partition) Read(offset int64, maxBytes int, minOne bool) (ReadResult, e
 // ReadFetch is what a Fetch reads: a file region of the batches
 // (log.ReadRegion), to send without copying them, unless the log verifies
 // CRCs on read (log.Config.VerifyOnRead): then Read.
+//
+// Only the leader serves consumers (NOT_LEADER_OR_FOLLOWER elsewhere): a
+// follower's log may hold batches the leader will make it truncate.
 func (p *Partition) ReadFetch(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	if !p.leader.Load() {
+		return p.notLeaderResult(), ErrNotLeader
+	}
 	if p.log.VerifyOnRead() {
 		return p.Read(offset, maxBytes, minOne)
 	}
@@ -283,6 +346,9 @@ func (p *Partition) ReadFetch(offset int64, maxBytes int, minOne bool) (ReadResu
 // aborted transactions overlapping [offset, last stable offset), as
 // Kafka's UnifiedLog.collectAbortedTransactions gives them.
 func (p *Partition) ReadFetchCommitted(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	if !p.leader.Load() {
+		return p.notLeaderResult(), ErrNotLeader
+	}
 	res, err := p.readUpTo(offset, true, func(res *ReadResult, upTo int64) (err error) {
 		if p.log.VerifyOnRead() {
 			res.Records, err = p.log.Read(offset, maxBytes, upTo, minOne)
@@ -295,6 +361,11 @@ func (p *Partition) ReadFetchCommitted(offset int64, maxBytes int, minOne bool) 
 		res.Aborted = p.log.AbortedTxns(offset, res.LastStable)
 	}
 	return res, err
+}
+
+// notLeaderResult is what a refused read reports: no watermarks.
+func (p *Partition) notLeaderResult() ReadResult {
+	return ReadResult{HighWatermark: -1, LastStable: -1, LogStartOffset: -1}
 }
 
 // read checks offset against the log and the high watermark and calls
@@ -348,10 +419,13 @@ type OffsetResult struct {
 // noOffset answers a lookup that found nothing.
 var noOffset = OffsetResult{Offset: -1, Timestamp: -1, LeaderEpoch: -1}
 
-// ListOffset answers ListOffsets for one timestamp (or special value),
-// below the high watermark, or with committed (isolation level
+// ListOffset answers ListOffsets for one timestamp (or special value), as
+// the leader, below the high watermark, or with committed (isolation level
 // READ_COMMITTED, KIP-98) below the last stable offset.
 func (p *Partition) ListOffset(ts int64, committed bool) (OffsetResult, error) {
+	if !p.leader.Load() {
+		return noOffset, ErrNotLeader
+	}
 	hw := p.hw.Load()
 	if committed {
 		hw = p.LastStableOffset()
