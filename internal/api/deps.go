@@ -14,10 +14,18 @@ import (
 // Partition is one partition this broker hosts, as the API needs it. The
 // errors it returns wrap kerr values.
 type Partition interface {
-	// Append appends a batch as the leader; it is committed once
-	// Commit(next) returns.
-	Append(batch []byte) (base, logAppendTime, logStart, next int64, err error)
+	// Append appends a batch as the leader; it is durable here once
+	// Commit(next) returns, and on every in-sync replica once
+	// WaitReplicated(next) does. With acks -1 it first checks that the
+	// ISR holds min.insync.replicas (NOT_ENOUGH_REPLICAS, nothing
+	// appended).
+	Append(batch []byte, acks int16) (base, logAppendTime, logStart, next int64, err error)
 	Commit(next int64) error
+	// WaitReplicated waits for acks=all until the high watermark reaches
+	// next: NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is below
+	// min.insync.replicas, REQUEST_TIMED_OUT when ctx ends first,
+	// NOT_LEADER_OR_FOLLOWER when leadership moved.
+	WaitReplicated(ctx context.Context, next int64) error
 	// Read returns batches from offset up to the high watermark: as a file
 	// region to send as it is, or as bytes (when the log verifies CRCs on
 	// read).
@@ -27,10 +35,19 @@ type Partition interface {
 	ReadCommitted(offset int64, maxBytes int, minOne bool) (records Records, hw, lastStable, logStart int64, aborted []AbortedTxn, err error)
 	// Watch calls notify whenever the high watermark moves, until cancel.
 	Watch(notify func()) (cancel func())
+	// ReadReplica serves a follower's fetch as the leader: batches up to
+	// the log end, the follower's position recorded (high watermark,
+	// ISR), or a diverging epoch (KIP-320).
+	ReadReplica(f ReplicaFetch) (ReplicaRead, error)
+	// WatchEnd calls notify whenever the batches a follower may fetch
+	// grow, until cancel.
+	WatchEnd(notify func()) (cancel func())
 	// ListOffset looks a timestamp up below the high watermark, or with
 	// committed (READ_COMMITTED) below the last stable offset.
 	ListOffset(timestamp int64, committed bool) (offset, ts int64, epoch int32, err error)
-	EndOffsetForEpoch(epoch int32) (int32, int64)
+	// EndOffsetForEpoch answers OffsetForLeaderEpoch as the leader
+	// (NOT_LEADER_OR_FOLLOWER elsewhere).
+	EndOffsetForEpoch(epoch int32) (int32, int64, error)
 	CheckEpoch(clientEpoch int32) error
 	LeaderEpoch() int32
 	HighWatermark() int64
@@ -39,6 +56,32 @@ type Partition interface {
 	// DeleteRecordsBefore raises the log start offset (-1: the high
 	// watermark) and returns the new one.
 	DeleteRecordsBefore(offset int64) (int64, error)
+}
+
+// ReplicaFetch is one partition of a follower's Fetch (replica id >= 0).
+type ReplicaFetch struct {
+	ReplicaID   int32
+	BrokerEpoch int64 // ReplicaState.Epoch from v15, else -1
+	// CurrentLeaderEpoch is the epoch the follower believes current (-1:
+	// none sent).
+	CurrentLeaderEpoch int32
+	Offset             int64
+	// LastFetchedEpoch is the epoch of the follower's last batch (v12+,
+	// KIP-320), -1 when unknown.
+	LastFetchedEpoch int32
+	LogStartOffset   int64
+	MaxBytes         int
+	MinOne           bool
+}
+
+// ReplicaRead answers a ReplicaFetch. DivergingEpoch and DivergingEnd,
+// unless -1, are KIP-320's diverging epoch: the follower must truncate,
+// and nothing was read.
+type ReplicaRead struct {
+	Records                             Records
+	HighWatermark, LastStable, LogStart int64
+	DivergingEpoch                      int32
+	DivergingEnd                        int64
 }
 
 // AbortedTxn is an aborted transaction a read_committed fetch reports.

@@ -8,6 +8,17 @@ package api
 // stops at the last stable offset, which equals it until transactions
 // exist.
 //
+// A fetch from a follower (replica id >= 0: ReplicaID before v15,
+// ReplicaState from v15, KIP-903) reads up to the log end instead of the
+// high watermark, records the follower's position on the leader (high
+// watermark, ISR), answers a diverging epoch from v12 when the follower's
+// last fetched epoch and offset disagree with the leader's epoch cache
+// (KIP-320), long polls on the leader's log end rather than its high
+// watermark, and is not counted as consumed bytes. A broker that is not a
+// replica gets NOT_LEADER_OR_FOLLOWER (UNKNOWN_LEADER_EPOCH when it named
+// the current epoch), as in Kafka. Authorizing it (CLUSTER_ACTION) is left
+// to the authorizer once it exists.
+//
 // Records go out zero-copy: the partition returns a file region of the
 // batches instead of their bytes, the response is encoded with a
 // placeholder in their place (fetch_splice.go), and the connection sends
@@ -37,7 +48,10 @@ type fetchItem struct {
 	offset      int64
 	maxBytes    int64
 	leaderEpoch int32
-	sp          *sessionPartition // in a session; nil when sessionless
+	// lastFetchedEpoch and logStart are a follower's (v12+, v5+).
+	lastFetchedEpoch int32
+	logStart         int64
+	sp               *sessionPartition // in a session; nil when sessionless
 }
 
 // fetchResult is one partition's read.
@@ -54,7 +68,14 @@ type fetchResult struct {
 	// aborted, for a read_committed fetch (isolation level 1, KIP-98), are
 	// the aborted transactions overlapping what was read.
 	aborted []AbortedTxn
+	// divergingEpoch and divergingEnd, unless -1, tell a follower where
+	// its log diverged (KIP-320).
+	divergingEpoch int32
+	divergingEnd   int64
 }
+
+// diverged reports a diverging epoch to send.
+func (r *fetchResult) diverged() bool { return r.divergingEpoch >= 0 || r.divergingEnd >= 0 }
 
 // size is the bytes of batches read.
 func (r *fetchResult) size() int64 {
@@ -70,6 +91,10 @@ type fetchCall struct {
 	sess        *fetchSession // nil: sessionless
 	incremental bool
 	items       []*fetchItem
+	// replica is the fetching follower's broker id, -1 for a consumer;
+	// replicaEpoch its broker epoch (v15+), else -1.
+	replica      int32
+	replicaEpoch int64
 	// regions are those respond put placeholders for, in order.
 	regions []*wire.Region
 }
@@ -120,7 +145,10 @@ func (c *fetchCall) takeRegions() []*wire.Region {
 
 // planFetch resolves the session (KIP-227) and the partitions to read.
 func (h *Handler) planFetch(r *kmsg.FetchRequest) (*fetchCall, error) {
-	call := &fetchCall{h: h, r: r}
+	call := &fetchCall{h: h, r: r, replica: r.ReplicaID, replicaEpoch: -1}
+	if r.Version >= 15 {
+		call.replica, call.replicaEpoch = r.ReplicaState.ID, r.ReplicaState.Epoch
+	}
 	im := h.image()
 	switch {
 	case r.SessionEpoch == finalEpoch:
@@ -144,7 +172,8 @@ func (h *Handler) planFetch(r *kmsg.FetchRequest) (*fetchCall, error) {
 			for _, rp := range rt.Partitions {
 				k := fetchKey(r.Version, rt.Topic, rt.TopicID, rp.Partition)
 				call.items = append(call.items, &fetchItem{key: k, name: nameOf(im, k),
-					offset: rp.FetchOffset, maxBytes: int64(rp.PartitionMaxBytes), leaderEpoch: rp.CurrentLeaderEpoch})
+					offset: rp.FetchOffset, maxBytes: int64(rp.PartitionMaxBytes), leaderEpoch: rp.CurrentLeaderEpoch,
+					lastFetchedEpoch: rp.LastFetchedEpoch, logStart: rp.LogStartOffset})
 			}
 		}
 		return call, nil
@@ -185,12 +214,14 @@ func (c *fetchCall) updateSession(im *metadata.Image) {
 	}
 	for _, rt := range r.Topics {
 		for _, rp := range rt.Partitions {
-			s.set(fetchKey(r.Version, rt.Topic, rt.TopicID, rp.Partition), rp.FetchOffset, int64(rp.PartitionMaxBytes), rp.CurrentLeaderEpoch)
+			sp := s.set(fetchKey(r.Version, rt.Topic, rt.TopicID, rp.Partition), rp.FetchOffset, int64(rp.PartitionMaxBytes), rp.CurrentLeaderEpoch)
+			sp.lastFetchedEpoch, sp.logStartSent = rp.LastFetchedEpoch, rp.LogStartOffset
 		}
 	}
 	for _, k := range s.order {
 		sp := s.parts[k]
-		c.items = append(c.items, &fetchItem{key: k, name: nameOf(im, k), offset: sp.offset, maxBytes: sp.maxBytes, leaderEpoch: sp.leaderEpoch, sp: sp})
+		c.items = append(c.items, &fetchItem{key: k, name: nameOf(im, k), offset: sp.offset, maxBytes: sp.maxBytes,
+			leaderEpoch: sp.leaderEpoch, lastFetchedEpoch: sp.lastFetchedEpoch, logStart: sp.logStartSent, sp: sp})
 	}
 }
 
@@ -211,7 +242,7 @@ func (c *fetchCall) read() (results []fetchResult, ready bool) {
 		res := c.readOne(it, remaining, total == 0)
 		total += res.size()
 		remaining -= res.size()
-		if res.err != nil {
+		if res.err != nil || res.diverged() {
 			ready = true
 		}
 		results = append(results, res)
@@ -220,7 +251,7 @@ func (c *fetchCall) read() (results []fetchResult, ready bool) {
 }
 
 func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchResult {
-	res := fetchResult{item: it, hw: -1, lso: -1, start: -1}
+	res := fetchResult{item: it, hw: -1, lso: -1, start: -1, divergingEpoch: -1, divergingEnd: -1}
 	if it.name == "" {
 		res.err = kerr.UnknownTopicID
 		return res
@@ -235,6 +266,10 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 	}
 	res.p = p
 	limit := int(max(min(it.maxBytes, remaining), 0))
+	if c.replica >= 0 {
+		c.readReplica(&res, limit, first)
+		return res
+	}
 	var recs Records
 	if c.r.IsolationLevel == 1 {
 		recs, res.hw, res.lso, res.start, res.aborted, res.err = p.ReadCommitted(it.offset, limit, first)
@@ -248,7 +283,20 @@ func (c *fetchCall) readOne(it *fetchItem, remaining int64, first bool) fetchRes
 	return res
 }
 
-// longPoll waits for a watched partition's high watermark to move and
+// readReplica is readOne for a follower: up to the log end, or the
+// diverging epoch.
+func (c *fetchCall) readReplica(res *fetchResult, limit int, first bool) {
+	it := res.item
+	rr, err := res.p.ReadReplica(ReplicaFetch{ReplicaID: c.replica, BrokerEpoch: c.replicaEpoch,
+		CurrentLeaderEpoch: it.leaderEpoch, Offset: it.offset, LastFetchedEpoch: it.lastFetchedEpoch,
+		LogStartOffset: it.logStart, MaxBytes: limit, MinOne: first})
+	res.records, res.region, res.err = rr.Records.Bytes, rr.Records.Region, err
+	res.hw, res.lso, res.start = rr.HighWatermark, rr.LastStable, rr.LogStart
+	res.divergingEpoch, res.divergingEnd = rr.DivergingEpoch, rr.DivergingEnd
+}
+
+// longPoll waits for a watched partition's high watermark to move (a
+// follower's: its log end) and
 // reads again, until the response is ready or the deadline passes.
 func (c *fetchCall) longPoll(ctx context.Context, results []fetchResult, deadline time.Time) []fetchResult {
 	wake := make(chan struct{}, 1)
@@ -259,7 +307,11 @@ func (c *fetchCall) longPoll(ctx context.Context, results []fetchResult, deadlin
 		}
 	}
 	for _, res := range results {
-		if res.p != nil {
+		switch {
+		case res.p == nil:
+		case c.replica >= 0:
+			defer res.p.WatchEnd(notify)()
+		default:
 			defer res.p.Watch(notify)()
 		}
 	}
@@ -312,7 +364,7 @@ func (c *fetchCall) include(res *fetchResult) bool {
 	if sp == nil {
 		return true
 	}
-	changed := !sp.sent || res.size() > 0 || res.err != nil ||
+	changed := !sp.sent || res.size() > 0 || res.err != nil || res.diverged() ||
 		sp.hw != res.hw || sp.lso != res.lso || sp.logStart != res.start
 	sp.sent, sp.hw, sp.lso, sp.logStart = true, res.hw, res.lso, res.start
 	if res.size() > 0 {
@@ -334,6 +386,9 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	p.ErrorCode = errCode(res.err)
 	p.HighWatermark, p.LastStableOffset, p.LogStartOffset = res.hw, res.lso, res.start
 	p.PreferredReadReplica = -1
+	if res.diverged() {
+		p.DivergingEpoch.Epoch, p.DivergingEpoch.EndOffset = res.divergingEpoch, res.divergingEnd
+	}
 	if c.r.IsolationLevel == 1 {
 		p.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 		for _, a := range res.aborted {
@@ -346,7 +401,7 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 	if p.RecordBatches == nil {
 		p.RecordBatches = []byte{}
 	}
-	if n := res.size(); n > 0 && c.h.deps.Fetched != nil {
+	if n := res.size(); n > 0 && c.h.deps.Fetched != nil && c.replica < 0 {
 		records := batchRecords(res.records)
 		if res.region != nil {
 			records = res.region.Records

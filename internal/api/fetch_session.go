@@ -39,6 +39,9 @@ type sessionKey struct {
 type sessionPartition struct {
 	offset, maxBytes int64
 	leaderEpoch      int32
+	// A follower's last fetched epoch (v12+) and log start, as last sent.
+	lastFetchedEpoch int32
+	logStartSent     int64
 	// Last values sent, so an incremental response can omit the partition.
 	hw, lso, logStart int64
 	sent              bool
@@ -158,14 +161,15 @@ func (fs *fetchSessions) close(id int32) {
 }
 
 // set adds or updates a partition of the session.
-func (s *fetchSession) set(k sessionKey, offset, maxBytes int64, epoch int32) {
+func (s *fetchSession) set(k sessionKey, offset, maxBytes int64, epoch int32) *sessionPartition {
 	sp := s.parts[k]
 	if sp == nil {
-		sp = &sessionPartition{}
+		sp = &sessionPartition{lastFetchedEpoch: -1, logStartSent: -1}
 		s.parts[k] = sp
 		s.order = append(s.order, k)
 	}
 	sp.offset, sp.maxBytes, sp.leaderEpoch = offset, maxBytes, epoch
+	return sp
 }
 
 // forget removes a partition.

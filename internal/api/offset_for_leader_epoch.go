@@ -2,7 +2,11 @@ package api
 
 // OffsetForLeaderEpoch (key 23), versions 2-4: for a leader epoch, the
 // largest epoch at most it and the offset where that epoch ended (KIP-101,
-// KIP-279); consumers use it to detect truncation (KIP-320).
+// KIP-279); consumers use it to detect truncation (KIP-320). Only the
+// leader answers, for consumers and followers alike
+// (NOT_LEADER_OR_FOLLOWER elsewhere, as Kafka's lastOffsetForLeaderEpoch
+// with fetchOnlyFromLeader); followers mostly use Fetch's diverging epoch
+// instead.
 
 import (
 	"context"
@@ -26,7 +30,7 @@ func handleOffsetForLeaderEpoch(_ context.Context, h *Handler, _ *Client, req km
 				err = p.CheckEpoch(rp.CurrentLeaderEpoch)
 			}
 			if err == nil {
-				out.LeaderEpoch, out.EndOffset = p.EndOffsetForEpoch(rp.LeaderEpoch)
+				out.LeaderEpoch, out.EndOffset, err = p.EndOffsetForEpoch(rp.LeaderEpoch)
 			}
 			out.ErrorCode = errCode(err)
 			t.Partitions = append(t.Partitions, out)

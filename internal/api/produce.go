@@ -4,9 +4,13 @@ package api
 // does (KAFKA-18659): they can only carry the message formats Kafka 4
 // removed (KIP-724, KIP-896), but librdkafka before 2.10 enables gzip and
 // snappy only on brokers that list them. From v3, each partition's records
-// must be exactly one RecordBatch v2. acks=0 gets no response; acks=1 and acks=-1 are
-// answered once the batch is committed (with one replica, durable by the
-// log's policy). Topic ids replace names from v13 (KIP-516). Errors are
+// must be exactly one RecordBatch v2. acks=0 gets no response; acks=1 is
+// answered once the leader has the batch durably (by the log's policy);
+// acks=-1 first needs min.insync.replicas in the ISR (NOT_ENOUGH_REPLICAS,
+// nothing appended), then is answered once every in-sync replica has the
+// batch (the high watermark passed it), or with REQUEST_TIMED_OUT after
+// timeout_ms, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below
+// min.insync.replicas, NOT_LEADER_OR_FOLLOWER when leadership moved. Topic ids replace names from v13 (KIP-516). Errors are
 // per partition; NOT_LEADER_OR_FOLLOWER carries the current leader
 // (KIP-951). A transactional batch is first verified with, or from v12
 // under transactions v2 added to, its transaction (KIP-890 parts 1 and 2;
@@ -15,8 +19,10 @@ package api
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -34,6 +40,16 @@ type pendingCommit struct {
 	p    Partition
 	next int64
 	resp *kmsg.ProduceResponseTopicPartition
+	// leader, for a batch that lost its leader while waiting, is KIP-951's
+	// hint at the new one.
+	leader func() kmsg.ProduceResponseTopicPartitionCurrentLeader
+}
+
+// commitWait is what the batches of a produce wait for: acks=-1 waits for
+// the in-sync replicas, until timeout.
+type commitWait struct {
+	acks    int16
+	timeout time.Duration
 }
 
 func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
@@ -72,7 +88,7 @@ func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request)
 		}
 	}
 	if r.Acks == 0 && validAcks {
-		go commitAll(pending) // the high watermark must still move
+		go commitAll(context.Background(), pending, commitWait{}) // the high watermark must still move
 		if msg := firstError(resp); msg != "" {
 			// No response can carry the error: Kafka closes the connection
 			// so the producer refreshes its metadata.
@@ -80,8 +96,9 @@ func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request)
 		}
 		return reply{none: true}
 	}
-	return reply{wait: func(context.Context) kmsg.Response {
-		commitAll(pending)
+	cw := commitWait{acks: r.Acks, timeout: time.Duration(r.TimeoutMillis) * time.Millisecond}
+	return reply{wait: func(ctx context.Context) kmsg.Response {
+		commitAll(ctx, pending, cw)
 		return resp
 	}}
 }
@@ -101,7 +118,7 @@ func (h *Handler) produceOne(ctx context.Context, r *kmsg.ProduceRequest, im *me
 	}
 	var base, appendTime, logStart, next int64
 	if err == nil {
-		base, appendTime, logStart, next, err = p.Append(rp.Records)
+		base, appendTime, logStart, next, err = p.Append(rp.Records, r.Acks)
 	}
 	if err != nil {
 		out.ErrorCode = errCode(err)
@@ -116,7 +133,10 @@ func (h *Handler) produceOne(ctx context.Context, r *kmsg.ProduceRequest, im *me
 	if h.deps.Produced != nil {
 		h.deps.Produced(topic, int64(len(rp.Records)), int64(recordCount(rp.Records)))
 	}
-	return pendingCommit{p: p, next: next, resp: out}, true
+	leader := func() kmsg.ProduceResponseTopicPartitionCurrentLeader {
+		return currentLeader(h.image(), topic, rp.Partition)
+	}
+	return pendingCommit{p: p, next: next, resp: out, leader: leader}, true
 }
 
 // firstError names the first partition error of a response, or "".
@@ -131,27 +151,39 @@ func firstError(resp *kmsg.ProduceResponse) string {
 	return ""
 }
 
-// commitAll waits for every appended batch to commit; a failed commit
-// turns that partition's answer into the error. The partitions commit at
-// once: each is its own log with its own fsync, and waiting for them one
-// after another made a request spanning three partitions wait for three
-// fsyncs in a row.
-func commitAll(pending []pendingCommit) {
+// commitAll waits for every appended batch to commit (with acks=-1, on
+// every in-sync replica); a failed commit turns that partition's answer
+// into the error. The partitions commit at once: each is its own log with
+// its own fsync, and waiting for them one after another made a request
+// spanning three partitions wait for three fsyncs in a row.
+func commitAll(ctx context.Context, pending []pendingCommit, cw commitWait) {
+	if cw.acks == -1 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cw.timeout)
+		defer cancel()
+	}
 	var wg sync.WaitGroup
 	for i := 1; i < len(pending); i++ {
-		wg.Go(func() { pending[i].commit() })
+		wg.Go(func() { pending[i].commit(ctx, cw.acks) })
 	}
 	if len(pending) > 0 {
-		pending[0].commit()
+		pending[0].commit(ctx, cw.acks)
 	}
 	wg.Wait()
 }
 
-func (pc *pendingCommit) commit() {
-	if err := pc.p.Commit(pc.next); err != nil {
+func (pc *pendingCommit) commit(ctx context.Context, acks int16) {
+	err := pc.p.Commit(pc.next)
+	if err == nil && acks == -1 {
+		err = pc.p.WaitReplicated(ctx, pc.next)
+	}
+	if err != nil {
 		pc.resp.ErrorCode = errCode(err)
 		pc.resp.ErrorMessage = errMessage(err)
 		pc.resp.BaseOffset = -1
+		if errors.Is(err, kerr.NotLeaderForPartition) && pc.leader != nil {
+			pc.resp.CurrentLeader = pc.leader()
+		}
 	}
 }
 

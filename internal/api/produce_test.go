@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestCommitAllCommitsPartitionsAtOnce(t *testing.T) {
 		pending[i] = pendingCommit{p: p, next: int64(10*i + 1), resp: &resps[i]}
 	}
 	done := make(chan struct{})
-	go func() { commitAll(pending); close(done) }()
+	go func() { commitAll(context.Background(), pending, commitWait{acks: 1}); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

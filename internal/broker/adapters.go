@@ -22,12 +22,26 @@ type partitionView struct {
 
 var _ api.Partition = partitionView{}
 
-func (v partitionView) Append(batch []byte) (base, appendTime, logStart, next int64, err error) {
-	a, err := v.p.Append(batch)
+func (v partitionView) Append(batch []byte, acks int16) (base, appendTime, logStart, next int64, err error) {
+	a, err := v.p.AppendAcks(batch, acks)
 	return a.BaseOffset, a.LogAppendTime, a.LogStartOffset, a.Next, err
 }
 
 func (v partitionView) Commit(next int64) error { return v.p.Commit(next) }
+
+func (v partitionView) WaitReplicated(ctx context.Context, next int64) error {
+	return v.p.WaitReplicated(ctx, next)
+}
+
+func (v partitionView) ReadReplica(f api.ReplicaFetch) (api.ReplicaRead, error) {
+	r, err := v.p.ReadReplica(partition.ReplicaFetch{ReplicaID: f.ReplicaID, BrokerEpoch: f.BrokerEpoch,
+		CurrentLeaderEpoch: f.CurrentLeaderEpoch, Offset: f.Offset, LastFetchedEpoch: f.LastFetchedEpoch,
+		LogStartOffset: f.LogStartOffset, MaxBytes: f.MaxBytes, MinOne: f.MinOne})
+	return api.ReplicaRead{Records: fetchRecords(r.ReadResult), HighWatermark: r.HighWatermark, LastStable: r.LastStable,
+		LogStart: r.LogStartOffset, DivergingEpoch: r.DivergingEpoch, DivergingEnd: r.DivergingEnd}, err
+}
+
+func (v partitionView) WatchEnd(notify func()) func() { return v.p.WatchEnd(notify) }
 
 func (v partitionView) OngoingTxn(producerID int64, epoch int16) bool {
 	return v.p.OngoingTxn(producerID, epoch)
@@ -65,8 +79,14 @@ func (v partitionView) ListOffset(ts int64, committed bool) (int64, int64, int32
 	return r.Offset, r.Timestamp, r.LeaderEpoch, err
 }
 
-func (v partitionView) EndOffsetForEpoch(epoch int32) (int32, int64) {
-	return v.p.EndOffsetForEpoch(epoch)
+// EndOffsetForEpoch answers OffsetForLeaderEpoch on the leader only, as
+// Kafka does.
+func (v partitionView) EndOffsetForEpoch(epoch int32) (int32, int64, error) {
+	if !v.p.IsLeader() {
+		return -1, -1, partition.ErrNotLeader
+	}
+	e, end := v.p.EndOffsetForEpoch(epoch)
+	return e, end, nil
 }
 
 func (v partitionView) CheckEpoch(epoch int32) error { return v.p.CheckEpoch(epoch) }
