@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -104,22 +107,31 @@ func (a *admin) controller(ctx context.Context) (int32, error) {
 	return rp.LeaderID, nil
 }
 
-// health is nil when the cluster is whole: the quorum has a leader and
+// health is nil when the cluster is whole: the quorum has a leader, and
 // every node sees every node registered and every partition led with a
-// full ISR. Otherwise it says what is missing.
+// full ISR, all nodes the same leader at the same epoch. Otherwise it
+// says what is missing.
 func (a *admin) health(ctx context.Context) error {
 	if _, err := a.controller(ctx); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
+	var first map[int32][2]int32
 	for _, id := range a.ids {
-		if err := a.nodeSeesHealth(ctx, int32(id)); err != nil {
+		leaders, err := a.nodeSeesHealth(ctx, int32(id))
+		if err != nil {
 			return fmt.Errorf("node %d: %w", id, err)
+		}
+		if first == nil {
+			first = leaders
+		} else if !maps.Equal(first, leaders) {
+			return fmt.Errorf("nodes %d and %d disagree on leaders and epochs: %v and %v", a.ids[0], id, first, leaders)
 		}
 	}
 	return nil
 }
 
-func (a *admin) nodeSeesHealth(ctx context.Context, id int32) error {
+// nodeMetadata asks node id itself for the topic's metadata.
+func (a *admin) nodeMetadata(ctx context.Context, id int32) (*kmsg.MetadataResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	req := kmsg.NewPtrMetadataRequest()
@@ -128,24 +140,51 @@ func (a *admin) nodeSeesHealth(ctx context.Context, id int32) error {
 	req.Topics = append(req.Topics, rt)
 	raw, err := a.cl.Broker(int(id)).Request(ctx, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	resp := raw.(*kmsg.MetadataResponse)
-	if len(resp.Brokers) != len(a.ids) {
-		return fmt.Errorf("%d of %d brokers registered and unfenced", len(resp.Brokers), len(a.ids))
+	return raw.(*kmsg.MetadataResponse), nil
+}
+
+// view is node id's view of the partitions' leaders and ISRs, for logs.
+func (a *admin) view(ctx context.Context, id int32) string {
+	resp, err := a.nodeMetadata(ctx, id)
+	if err != nil {
+		return fmt.Sprintf("node %d: %v", id, err)
 	}
-	if len(resp.Topics) != 1 {
-		return errors.New("topic missing from metadata")
-	}
-	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
-		return err
-	}
-	for _, p := range resp.Topics[0].Partitions {
-		if p.Leader < 0 || len(p.ISR) != len(a.ids) || p.ErrorCode != 0 {
-			return fmt.Errorf("partition %d: leader %d, ISR %v, error %v", p.Partition, p.Leader, p.ISR, kerr.ErrorForCode(p.ErrorCode))
+	var parts []string
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			parts = append(parts, fmt.Sprintf("p%d %d%v", p.Partition, p.Leader, p.ISR))
 		}
 	}
-	return nil
+	slices.Sort(parts)
+	return fmt.Sprintf("node %d sees %d brokers, leader[ISR]: %s", id, len(resp.Brokers), strings.Join(parts, " "))
+}
+
+// nodeSeesHealth checks node id's view and returns its leader and
+// leader epoch of each partition.
+func (a *admin) nodeSeesHealth(ctx context.Context, id int32) (map[int32][2]int32, error) {
+	resp, err := a.nodeMetadata(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Brokers) != len(a.ids) {
+		return nil, fmt.Errorf("%d of %d brokers registered and unfenced", len(resp.Brokers), len(a.ids))
+	}
+	if len(resp.Topics) != 1 {
+		return nil, errors.New("topic missing from metadata")
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		return nil, err
+	}
+	leaders := map[int32][2]int32{}
+	for _, p := range resp.Topics[0].Partitions {
+		if p.Leader < 0 || len(p.ISR) != len(a.ids) || p.ErrorCode != 0 {
+			return nil, fmt.Errorf("partition %d: leader %d, ISR %v, error %v", p.Partition, p.Leader, p.ISR, kerr.ErrorForCode(p.ErrorCode))
+		}
+		leaders[p.Partition] = [2]int32{p.Leader, p.LeaderEpoch}
+	}
+	return leaders, nil
 }
 
 // waitHealthy polls health until nil or limit; the error is the last

@@ -47,7 +47,7 @@ func TestChaosShort(t *testing.T) {
 
 func TestSchedulerCoversEveryKindFirstThenIsSeeded(t *testing.T) {
 	run := func(seed uint64, n int) []faultKind {
-		s := newScheduler(seed)
+		s := newScheduler(seed, nil)
 		out := make([]faultKind, n)
 		for i := range out {
 			out[i] = s.next()
@@ -67,6 +67,19 @@ func TestSchedulerCoversEveryKindFirstThenIsSeeded(t *testing.T) {
 	}
 	if slices.Equal(a, run(8, 30)) {
 		t.Fatal("seeds 7 and 8 gave the same 30 faults")
+	}
+	only, err := parseKinds("pause-node, isolate-leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newScheduler(7, only)
+	for range 20 {
+		if k := s.next(); k != pauseNode && k != isolateLeader {
+			t.Fatalf("-only pause-node,isolate-leader scheduled %s", k)
+		}
+	}
+	if _, err := parseKinds("kill-everything"); err == nil {
+		t.Fatal("an unknown fault kind was accepted")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,22 +30,42 @@ var faultKinds = []faultKind{killLeader, killController, killNode, pauseNode, is
 // seeded picks. It has its own generator, so the schedule of a seed does
 // not depend on what the cluster answered during the run.
 type scheduler struct {
-	rng  *rand.Rand
-	perm []int
-	n    int
+	rng   *rand.Rand
+	kinds []faultKind
+	perm  []int
+	n     int
 }
 
-func newScheduler(seed uint64) *scheduler {
+// newScheduler schedules kinds (every kind when empty).
+func newScheduler(seed uint64, kinds []faultKind) *scheduler {
+	if len(kinds) == 0 {
+		kinds = faultKinds
+	}
 	rng := rand.New(rand.NewPCG(seed, 1))
-	return &scheduler{rng: rng, perm: rng.Perm(len(faultKinds))}
+	return &scheduler{rng: rng, kinds: kinds, perm: rng.Perm(len(kinds))}
 }
 
 func (s *scheduler) next() faultKind {
 	defer func() { s.n++ }()
 	if s.n < len(s.perm) {
-		return faultKinds[s.perm[s.n]]
+		return s.kinds[s.perm[s.n]]
 	}
-	return faultKinds[s.rng.IntN(len(faultKinds))]
+	return s.kinds[s.rng.IntN(len(s.kinds))]
+}
+
+// parseKinds reads a comma-separated list of fault kinds.
+func parseKinds(s string) ([]faultKind, error) {
+	var out []faultKind
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		if !slices.Contains(faultKinds, faultKind(k)) {
+			return nil, fmt.Errorf("unknown fault %q (known: %v)", k, faultKinds)
+		}
+		out = append(out, faultKind(k))
+	}
+	return out, nil
 }
 
 // timing is how long faults last and how long the suite waits after.
@@ -193,9 +215,15 @@ func (in *injector) pause(ctx context.Context) (string, error) {
 func (in *injector) isolate(ctx context.Context) (string, error) {
 	id, what := in.partitionLeader(ctx)
 	d := in.between(in.tm.isolateMin, in.tm.isolateMax)
+	acc0, ref0 := in.c.mesh.Touching(id)
 	in.c.mesh.Isolate(id)
 	sleep(ctx, d)
+	for _, other := range in.c.ids() {
+		in.logf("while node %d is cut off, %s", id, in.adm.view(ctx, int32(other)))
+	}
+	acc1, ref1 := in.c.mesh.Touching(id)
 	in.c.mesh.HealAll()
+	in.logf("node %d's links while cut: %d connections refused, %d forwarded (must be 0)", id, ref1-ref0, acc1-acc0)
 	return fmt.Sprintf("%s for %v", what, d.Round(time.Millisecond)), nil
 }
 

@@ -38,7 +38,8 @@ type config struct {
 	nodes      int
 	partitions int32
 	producers  int
-	rate       int // records/s over all producers
+	rate       int         // records/s over all producers
+	kinds      []faultKind // the faults to choose from; empty: every kind
 	warmup     time.Duration
 	timing     timing
 	log        io.Writer
@@ -58,7 +59,12 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.producers, "producers", 2, "producer clients")
 	fs.IntVar(&cfg.rate, "rate", 300, "records per second over all producers")
 	short := fs.Bool("short", false, "shorter faults and settle periods")
-	if err := fs.Parse(args); err != nil {
+	only := fs.String("only", "", fmt.Sprintf("comma-separated fault kinds to choose from (default: every kind: %v)", faultKinds))
+	err := fs.Parse(args)
+	if err == nil {
+		cfg.kinds, err = parseKinds(*only)
+	}
+	if err != nil {
 		return cfg, err
 	}
 	if cfg.cycles == 0 && cfg.duration == 0 {

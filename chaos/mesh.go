@@ -102,6 +102,18 @@ func (m *mesh) Unused() []int {
 	return out
 }
 
+// Touching sums the connections forwarded and refused on every link
+// into or out of node id.
+func (m *mesh) Touching(id int) (accepted, refused int64) {
+	for k, l := range m.links {
+		if k[0] == id || k[1] == id {
+			accepted += l.kafka.Accepted() + l.ctl.Accepted()
+			refused += l.kafka.Refused() + l.ctl.Refused()
+		}
+	}
+	return accepted, refused
+}
+
 // Counts describes the connections each link carried, for the logs.
 func (m *mesh) Counts() string {
 	var parts []string

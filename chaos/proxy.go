@@ -23,6 +23,7 @@ type proxy struct {
 	wg     sync.WaitGroup // the accept loop and every forwarding goroutine
 
 	accepted atomic.Int64 // connections forwarded since start
+	refused  atomic.Int64 // connections reset on arrival while cut
 	mu       struct {
 		sync.Mutex
 		cut, closed bool
@@ -48,6 +49,9 @@ func (p *proxy) Addr() string { return p.ln.Addr().String() }
 
 // Accepted counts the connections forwarded so far.
 func (p *proxy) Accepted() int64 { return p.accepted.Load() }
+
+// Refused counts the connections refused while cut.
+func (p *proxy) Refused() int64 { return p.refused.Load() }
 
 // Cut resets every live connection and refuses new ones until Heal.
 func (p *proxy) Cut() {
@@ -87,6 +91,7 @@ func (p *proxy) serve() {
 			return // closed
 		}
 		if !p.track(c) {
+			p.refused.Add(1)
 			reset(c)
 			continue
 		}

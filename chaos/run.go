@@ -82,7 +82,7 @@ func checkMesh(m *mesh, ri *runInfo, logf func(string, ...any)) {
 // injectFaults runs the seeded schedule until the cycles are done, the
 // duration is over, ctx ends, or the cluster does not recover.
 func injectFaults(ctx context.Context, cfg config, c *cluster, adm *admin, logf func(string, ...any)) []Fault {
-	sched := newScheduler(cfg.seed)
+	sched := newScheduler(cfg.seed, cfg.kinds)
 	in := &injector{c: c, adm: adm, rng: rand.New(rand.NewPCG(cfg.seed, 2)), tm: cfg.timing,
 		partitions: cfg.partitions, logf: logf}
 	start := time.Now()
