@@ -54,7 +54,7 @@ limits:
 # producers through CYCLES seeded faults (SEED, 0: from the clock; DURATION
 # caps the fault phase, 0: none; CYCLES=0 runs until DURATION); checks every
 # acknowledged record, rewrites docs/RELIABILITY.md, fails on any anomaly.
-# About 10 minutes for 20 cycles; not part of make test.
+# About 5 minutes for 20 cycles; not part of make test.
 SEED ?= 0
 CYCLES ?= 20
 DURATION ?= 0

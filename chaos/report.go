@@ -160,6 +160,22 @@ func markdownTable(w io.Writer, rows [][]string) {
 	fmt.Fprintln(w)
 }
 
+// reliabilityHowTo is the page's fixed part: how to run the suite and
+// what its columns mean.
+const reliabilityHowTo = "Run it with `make chaos` (`SEED=`, `CYCLES=`, `DURATION=`; about 5 minutes for 20 cycles), " +
+	"`go run ./chaos -h` for every option (`-only kill-leader,pause-node` repeats some kinds), or " +
+	"`SAMSA_CHAOS=1 go test -run TestChaosShort ./chaos/` for one fault of each kind (about a minute). " +
+	"Faults: `kill-leader`, `kill-controller` (the DescribeQuorum leader), `kill-node`: SIGKILL, down 1-6s, restart; " +
+	"`pause-node`: SIGSTOP for 1, 2, 5 or 8s (the session timeout is 3s), SIGCONT; " +
+	"`isolate-leader`: every link into and out of a partition leader cut for 6-12s, clients still reaching it; " +
+	"`rolling-restart`: SIGTERM and start of each node in turn, waiting for the cluster to be whole in between.\n\n" +
+	"Anomalies: an acknowledged record that does not read back (lost); an acknowledged partition/offset that reads back another record or " +
+	"the record elsewhere; a record read back twice; two records of one producer in one partition in the opposite of their send order; " +
+	"a record no producer wrote; a fault after which the cluster was not whole within 90s. Records read back that were never acknowledged are allowed.\n\n" +
+	"Producers: franz-go's defaults (acks=all, idempotence, unlimited retries), unlimited UNKNOWN_TOPIC_OR_PARTITION retries, " +
+	"a produce request timeout of 8s (+2s overhead) and metadata refreshes at most every 250ms; a paused or cut-off leader holds " +
+	"its partitions' records until that timeout, which bounds the worst-partition column for those faults.\n\n"
+
 // writeMarkdown rewrites the reliability page.
 func writeMarkdown(path string, ri runInfo, h History, r Result) error {
 	var b strings.Builder
@@ -172,9 +188,11 @@ func writeMarkdown(path string, ri runInfo, h History, r Result) error {
 	fmt.Fprintf(&b, "%d `samsa server` processes form one cluster; every node-to-node connection (metadata quorum, controller requests, follower fetches) "+
 		"goes through a fault-injecting TCP proxy per directed link (`%s`), while clients reach every node directly. "+
 		"One topic, %d partitions, replication factor %d, `min.insync.replicas=2`; %d idempotent acks=all franz-go producers at %d records/s in total "+
-		"record every acknowledgement. After each fault is healed the suite waits for the cluster to be whole (quorum leader; every node sees every broker and a full ISR for every partition), then settles %v. "+
+		"record every acknowledgement (partition, offset, record id). After each fault is healed the suite waits for the cluster to be whole "+
+		"(a quorum leader; every node sees every broker registered, every partition led with a full ISR, and the same leader and epoch as the others), then settles %v. "+
 		"At the end every partition is read back from the start and checked against the acknowledgements.\n\n",
 		ri.Nodes, dialMapEnv, ri.Partitions, ri.Nodes, ri.Producers, ri.Rate, ri.Timing.settle)
+	b.WriteString(reliabilityHowTo)
 	fmt.Fprintf(&b, "- command: `%s`\n- seed %d (the fault schedule; timing is the machine's), %d faults in %v\n", ri.Command, ri.Seed, len(h.Faults), ms(ri.Elapsed))
 	fmt.Fprintf(&b, "- machine: %s; %s; commit %s\n", ri.Machine, ri.GoVersion, ri.Commit)
 	fmt.Fprintf(&b, "- node settings: `%s`\n", strings.Join(clusterProps, "`, `"))
