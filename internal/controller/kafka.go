@@ -38,12 +38,22 @@ func errFields(err error) (int16, *string) {
 
 // KafkaCreateTopics answers a CreateTopics request.
 func (c *Controller) KafkaCreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) *kmsg.CreateTopicsResponse {
+	return c.kafkaCreateTopics(ctx, req, false)
+}
+
+// KafkaCreateInternalTopics is KafkaCreateTopics for the brokers'
+// coordinators, which may create the internal topics.
+func (c *Controller) KafkaCreateInternalTopics(ctx context.Context, req *kmsg.CreateTopicsRequest) *kmsg.CreateTopicsResponse {
+	return c.kafkaCreateTopics(ctx, req, true)
+}
+
+func (c *Controller) kafkaCreateTopics(ctx context.Context, req *kmsg.CreateTopicsRequest, internal bool) *kmsg.CreateTopicsResponse {
 	ctx, cancel := opContext(ctx, req.TimeoutMillis)
 	defer cancel()
 	specs := make([]TopicSpec, len(req.Topics))
 	for i, t := range req.Topics {
 		specs[i] = TopicSpec{Name: t.Topic, Partitions: t.NumPartitions, ReplicationFactor: t.ReplicationFactor,
-			Configs: map[string]*string{}}
+			Configs: map[string]*string{}, Internal: internal}
 		for _, a := range t.ReplicaAssignment {
 			specs[i].Assignment = append(specs[i].Assignment, a.Replicas)
 		}
