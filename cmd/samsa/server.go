@@ -83,6 +83,12 @@ func runServer(props map[string]string) error {
 		return err
 	}
 	cfg.Logger = logger
+	if m := os.Getenv(broker.DialMapEnv); m != "" {
+		if cfg.DialMap, err = broker.ParseDialMap(m); err != nil {
+			return err
+		}
+		logger.Warn("inter-node addresses are rewritten for fault injection", "env", broker.DialMapEnv, "map", m)
+	}
 	b, err := broker.Start(cfg)
 	if err != nil {
 		return err

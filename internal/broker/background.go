@@ -1,6 +1,9 @@
 package broker
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // startBackground runs the periodic log work, each on its own ticker:
 // flush.ms checks (page-cache mode), retention and compaction
@@ -19,6 +22,29 @@ func (b *Broker) startBackground() {
 	b.every(b.cfg.RetentionCheck, "retention and compaction", b.dir.Maintain)
 	b.every(b.cfg.CheckpointInterval, "checkpoint", b.dir.Checkpoint)
 	b.every(b.cfg.ProducerIDExpirationCheck, "producer id expiration", b.expireProducers)
+	b.every(b.cfg.ReplicaLagMax/2, "ISR check", func() error { b.parts.CheckISR(b.cfg.Now()); return nil })
+	var wasActive bool
+	b.every(controllerTick, "controller", func() error { return b.tickController(&wasActive) })
+}
+
+// controllerTick is how often the active controller checks broker
+// sessions and leader balance: well within broker.session.timeout.ms.
+const controllerTick = 250 * time.Millisecond
+
+// tickController runs the controller's timed work while this node is the
+// active controller; a node that just became it starts every broker's
+// session afresh (Kafka's BrokerHeartbeatManager does the same).
+func (b *Broker) tickController(wasActive *bool) error {
+	active := b.activeController()
+	if active && !*wasActive {
+		b.ctrl.Activate()
+	}
+	if *wasActive = active; !active {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return b.ctrl.Tick(ctx, b.cfg.Now())
 }
 
 func (b *Broker) every(d time.Duration, what string, fn func() error) {

@@ -33,28 +33,41 @@ import (
 	"github.com/samsa-io/samsa/internal/wire"
 )
 
+// controlledShutdownTimeout bounds how long a stopping node of a cluster
+// waits for the controller to move its leaderships away.
+const controlledShutdownTimeout = 5 * time.Second
+
 // Broker is one running node.
 type Broker struct {
-	cfg       Config
-	log       *slog.Logger
-	meta      MetaProperties
-	dir       *log.Dir
-	store     *metadata.Store
-	quorum    *raft.Node
-	ctrl      *controller.Controller
-	groups    *coordinator.Coordinator
-	txn       *coordinator.TxnCoordinator
-	pids      *controller.ProducerIDs
-	parts     *partition.Manager
-	handler   *api.Handler
-	server    *knet.Server
-	listener  stdnet.Listener
-	metrics   *metricsServer
-	m         *metrics.Broker
-	stop      chan struct{}
-	bg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	cfg      Config
+	log      *slog.Logger
+	meta     MetaProperties
+	dir      *log.Dir
+	store    *metadata.Store
+	quorum   *raft.Node
+	ctlc     *controllerClient
+	leaders  *leaderClients
+	dialer   *nodeDialer
+	lc       *lifecycle
+	ctrl     *controller.Controller
+	groups   *coordinator.Coordinator
+	txn      *coordinator.TxnCoordinator
+	pids     *controller.ProducerIDs
+	parts    *partition.Manager
+	handler  *api.Handler
+	server   *knet.Server
+	listener stdnet.Listener
+	// ctlListener is the controller listener (nil for a cluster of one
+	// without one); ctlServer serves its Kafka connections.
+	ctlListener    stdnet.Listener
+	ctlServer      *knet.Server
+	stopController func()
+	metrics        *metricsServer
+	m              *metrics.Broker
+	stop           chan struct{}
+	bg             sync.WaitGroup
+	closeOnce      sync.Once
+	closeErr       error
 }
 
 // Start builds and starts a node. On error everything started is stopped.
@@ -62,7 +75,7 @@ func Start(cfg Config) (b *Broker, err error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	b = &Broker{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	b = &Broker{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), dialer: newNodeDialer(cfg.DialMap), lc: newLifecycle()}
 	b.m = metrics.NewBroker(b.partitionStats)
 	var undo []func()
 	defer func() {
@@ -77,12 +90,15 @@ func Start(cfg Config) (b *Broker, err error) {
 		run  func() (func(), error)
 	}{
 		{"bind", b.bind},
+		{"bind controller listener", b.bindController},
 		{"meta.properties", b.loadMeta},
 		{"log directory", b.openLogs},
 		{"metadata quorum", b.openQuorum},
+		{"controller listener", b.serveController},
 		{"registration", b.register},
 		{"group coordinator", b.startGroups},
 		{"transaction coordinator", b.startTxn},
+		{"unfencing", b.awaitUnfenced},
 		{"listener", b.listen},
 		{"metrics", b.serveMetrics},
 	}
@@ -103,7 +119,11 @@ func Start(cfg Config) (b *Broker, err error) {
 }
 
 func (b *Broker) loadMeta() (func(), error) {
-	m, err := loadOrFormat(b.cfg.FS, b.cfg.DataDir, b.cfg.NodeID)
+	var clusterID string
+	if b.clustered() {
+		clusterID = clusterIDOf(b.cfg.Voters)
+	}
+	m, err := loadOrFormat(b.cfg.FS, b.cfg.DataDir, b.cfg.NodeID, clusterID)
 	b.meta = m
 	return nil, err
 }
@@ -127,44 +147,77 @@ func (b *Broker) openLogs() (func(), error) {
 
 func (b *Broker) openQuorum() (func(), error) {
 	b.store = metadata.NewStore()
-	b.parts = partition.NewManager(partition.Config{NodeID: b.cfg.NodeID, Dir: b.dir, LogConfig: b.logConfig, Logger: b.log})
+	b.parts = partition.NewManager(b.partitionConfig())
 	b.store.Subscribe(b.parts.Apply)
-	q, err := raft.Open(raft.Config{
+	rc := raft.Config{
 		ID: uint64(b.cfg.NodeID), Voters: []uint64{uint64(b.cfg.NodeID)},
 		FS: b.cfg.FS, Dir: path.Join(b.cfg.DataDir, metadataDirName),
 		Logger: slog.New(minLevel{b.log.Handler(), slog.LevelWarn}),
-	}, b.store)
+	}
+	if b.clustered() {
+		t, err := b.newTransport()
+		if err != nil {
+			return nil, err
+		}
+		rc.Voters, rc.Transport = voterIDs(b.cfg.Voters), t
+		rc.ElectionTicks = max(int(b.cfg.ElectionTimeout/(100*time.Millisecond)), 2)
+	}
+	q, err := raft.Open(rc, b.store) // the node owns and closes the transport
 	if err != nil {
 		return nil, err
 	}
 	b.quorum = q
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := q.WaitLeader(ctx); err != nil {
-		q.Close()
-		return nil, err
+	b.ctlc = newControllerClient(b.cfg.NodeID, b.dialer, b.voters(), func() int32 { return int32(q.Leader()) }, b.log)
+	if !b.clustered() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := q.WaitLeader(ctx); err != nil {
+			q.Close()
+			return nil, err
+		}
 	}
 	b.ctrl = controller.New(b.controllerConfig(), b.store, q)
 	b.pids = b.newProducerIDs()
-	return func() { q.Close() }, nil
+	return func() {
+		b.ctlc.close()
+		q.Close()
+	}, nil
 }
 
-// register records this broker and its listener in the metadata, then
-// lets the replica manager reconcile logs with the replayed image.
+// clustered reports whether this node is one of several voters.
+func (b *Broker) clustered() bool { return len(b.cfg.Voters) > 1 }
+
+// voters is the voter set: the configured one, or this node alone.
+func (b *Broker) voters() []Voter {
+	if len(b.cfg.Voters) > 0 {
+		return b.cfg.Voters
+	}
+	return []Voter{{ID: b.cfg.NodeID}}
+}
+
+func voterIDs(vs []Voter) []uint64 {
+	out := make([]uint64, len(vs))
+	for i, v := range vs {
+		out[i] = uint64(v.ID)
+	}
+	return out
+}
+
+// register starts the broker's lifecycle (lifecycle.go): registration,
+// partitions, heartbeats.
 func (b *Broker) register() (func(), error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rec := metadata.BrokerRecord{ID: b.cfg.NodeID, Listeners: []metadata.Endpoint{{
-		Name: b.cfg.ListenerName, Host: b.cfg.AdvertisedHost, Port: int32(b.advertisedPort()),
-	}}}
-	if b.cfg.Rack != "" {
-		rec.Rack = &b.cfg.Rack
+	go b.runLifecycle()
+	return func() { b.controlledShutdown(0) }, nil
+}
+
+// awaitUnfenced waits, for a cluster of one, until the controller has
+// unfenced this broker, so a started node serves at once. A node of a
+// cluster waits for a quorum in the background instead.
+func (b *Broker) awaitUnfenced() (func(), error) {
+	if b.clustered() {
+		return nil, nil
 	}
-	if err := b.ctrl.RegisterBroker(ctx, rec); err != nil {
-		return nil, err
-	}
-	b.parts.Start(b.store.Image())
-	return nil, nil
+	return nil, b.awaitReady(10 * time.Second)
 }
 
 // bind opens the Kafka listener's socket first, so the registration
@@ -183,7 +236,7 @@ func (b *Broker) bind() (func(), error) {
 
 func (b *Broker) listen() (func(), error) {
 	ln := b.listener
-	b.handler = api.New(b.apiDeps())
+	b.handler = api.New(b.apiDeps()).WithController(b.forwardingController())
 	b.server = knet.NewServer(knet.Config{
 		ListenerName: b.cfg.ListenerName, MaxRequestSize: b.cfg.MaxRequestSize,
 		IdleTimeout: b.cfg.IdleTimeout, Logger: b.log, Hooks: b.netHooks(),
@@ -191,6 +244,16 @@ func (b *Broker) listen() (func(), error) {
 		Releasable: api.KeepsNoRequest,
 	}, knet.HandlerFunc(b.handle))
 	go func() {
+		// As Kafka's brokers, a node of a cluster answers clients only once
+		// it has caught up with the metadata and been unfenced: before,
+		// it would call every topic unknown. Connections wait in the
+		// socket's backlog meanwhile.
+		select {
+		case <-b.lc.ready:
+		case <-b.lc.quit:
+			ln.Close()
+			return
+		}
 		if err := b.server.Serve(ln); err != nil && !errors.Is(err, knet.ErrServerClosed) {
 			b.log.Error("listener stopped", "err", err)
 		}
@@ -222,7 +285,7 @@ func (b *Broker) apiDeps() api.Deps {
 			}
 			return partitionView{p: part, dir: b.dir}, nil
 		},
-		Admin:                  adminView{b.ctrl},
+		Admin:                  b.forwardingController(),
 		Groups:                 b.groups,
 		ProducerIDs:            b.pids,
 		TxnCoordinator:         txnView{b},
@@ -243,11 +306,16 @@ func (b *Broker) apiDeps() api.Deps {
 
 // handle passes a request from the listener to the API handler.
 func (b *Broker) handle(ctx context.Context, req *knet.Request) knet.Reply {
+	return b.serveWith(b.handler, ctx, req)
+}
+
+// serveWith passes a request to an API handler.
+func (b *Broker) serveWith(h *api.Handler, ctx context.Context, req *knet.Request) knet.Reply {
 	var remote string
 	if req.Conn.Remote != nil {
 		remote = req.Conn.Remote.String()
 	}
-	resp, err := b.handler.Serve(ctx, req.Header, req.Body, &api.Client{ID: req.Header.ClientID, Remote: remote, Listener: req.Conn.Listener})
+	resp, err := h.Serve(ctx, req.Header, req.Body, &api.Client{ID: req.Header.ClientID, Remote: remote, Listener: req.Conn.Listener})
 	switch {
 	case err != nil:
 		return knet.Fail(err)
@@ -282,6 +350,11 @@ func (b *Broker) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var errs []error
+		shutdownWait := time.Duration(0) // alone, there is nobody to hand leaderships to
+		if b.clustered() {
+			shutdownWait = controlledShutdownTimeout
+		}
+		b.controlledShutdown(shutdownWait)
 		b.txn.Close()    // stops marker writes before the group coordinator they use
 		b.groups.Close() // answers parked group requests, so the listener drains
 		if err := b.server.Close(ctx); err != nil {
@@ -292,8 +365,14 @@ func (b *Broker) Close() error {
 		}
 		close(b.stop)
 		b.bg.Wait()
+		b.parts.Close() // stops the follower fetchers and ISR proposals
+		b.ctlc.close()
+		b.leaders.close()
 		if err := b.quorum.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("quorum: %w", err))
+		}
+		if b.stopController != nil {
+			b.stopController() // after the quorum: its last messages may still go out
 		}
 		if err := b.dir.Checkpoint(); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))

@@ -22,6 +22,27 @@ type Config struct {
 	AdvertisedHost string // default: the listen host, or localhost for a wildcard
 	AdvertisedPort int    // default: the bound port
 	Rack           string
+
+	// Voters is controller.quorum.voters; empty for a cluster of one.
+	Voters []Voter
+	// ControllerAddr is the controller listener's host:port, and
+	// ControllerListener, when set, an already bound socket for it.
+	ControllerAddr     string
+	ControllerListener stdnet.Listener
+	HeartbeatInterval  time.Duration // broker.heartbeat.interval.ms
+	SessionTimeout     time.Duration // broker.session.timeout.ms
+	ReplicaLagMax      time.Duration // replica.lag.time.max.ms
+	ElectionTimeout    time.Duration // controller.quorum.election.timeout.ms
+	// DialMap rewrites the addresses this node dials to reach other nodes
+	// (a fault-injection seam: dial.go).
+	DialMap map[string]string
+	// UncleanLeaderElection is unclean.leader.election.enable.
+	UncleanLeaderElection bool
+	// AutoLeaderRebalance is auto.leader.rebalance.enable, checked every
+	// LeaderImbalanceCheckInterval (leader.imbalance.check.interval.seconds).
+	AutoLeaderRebalance          bool
+	LeaderImbalanceCheckInterval time.Duration
+
 	// MetricsAddr serves /metrics; empty disables it.
 	MetricsAddr string
 
@@ -78,6 +99,10 @@ func (c *Config) fill() error {
 	setDefault(&c.FlushCheck, time.Second)
 	setDefault(&c.ProducerIDExpiration, 24*time.Hour)
 	setDefault(&c.ProducerIDExpirationCheck, 10*time.Minute)
+	setDefault(&c.HeartbeatInterval, 2*time.Second)
+	setDefault(&c.SessionTimeout, 9*time.Second)
+	setDefault(&c.ReplicaLagMax, 30*time.Second)
+	setDefault(&c.ElectionTimeout, time.Second)
 	if c.FS == nil {
 		c.FS = vfs.OS
 	}

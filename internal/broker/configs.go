@@ -77,12 +77,18 @@ func (b *Broker) logConfig(im *metadata.Image, topic string) log.Config {
 
 func (b *Broker) controllerConfig() controller.Config {
 	return controller.Config{
-		DefaultPartitions:        b.cfg.DefaultPartitions,
-		DefaultReplicationFactor: b.cfg.DefaultReplication,
-		DeleteTopicEnable:        b.cfg.DeleteTopicEnable,
-		ValidateTopicConfigs:     validateTopicConfigs,
-		ValidateBrokerConfigs:    validateBrokerConfigs,
-		DescribeNewTopic:         b.describeNewTopic,
+		DefaultPartitions:            b.cfg.DefaultPartitions,
+		DefaultReplicationFactor:     b.cfg.DefaultReplication,
+		DeleteTopicEnable:            b.cfg.DeleteTopicEnable,
+		ValidateTopicConfigs:         validateTopicConfigs,
+		ValidateBrokerConfigs:        validateBrokerConfigs,
+		DescribeNewTopic:             b.describeNewTopic,
+		ClusterID:                    b.meta.ClusterID,
+		Now:                          b.cfg.Now,
+		SessionTimeout:               b.cfg.SessionTimeout,
+		UncleanLeaderElection:        b.cfg.UncleanLeaderElection,
+		AutoLeaderRebalance:          b.cfg.AutoLeaderRebalance,
+		LeaderImbalanceCheckInterval: b.cfg.LeaderImbalanceCheckInterval,
 	}
 }
 

@@ -2,17 +2,14 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-io/samsa/internal/config"
-	"github.com/samsa-io/samsa/internal/controller"
 	"github.com/samsa-io/samsa/internal/coordinator"
 	"github.com/samsa-io/samsa/internal/coordinator/group"
 	"github.com/samsa-io/samsa/internal/partition"
@@ -81,18 +78,9 @@ func consumerGroupConfig(v config.Values, gc *group.Config) error {
 // createOffsetsTopic creates __consumer_offsets as Kafka does: compacted,
 // producer compression, offsets.topic.segment.bytes.
 func (b *Broker) createOffsetsTopic(ctx context.Context, partitions int32, replication int16, segment string) error {
-	compact, producer := "compact", "producer"
-	res := b.ctrl.CreateTopics(ctx, []controller.TopicSpec{{
-		Name: coordinator.Topic, Partitions: partitions, ReplicationFactor: replication,
-		Configs: map[string]*string{
-			"cleanup.policy": &compact, "compression.type": &producer, "segment.bytes": &segment,
-		},
-		Internal: true,
-	}}, false)
-	if err := res[0].Err; err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return err
-	}
-	return nil
+	return b.createInternalTopic(ctx, coordinator.Topic, partitions, replication, map[string]string{
+		"cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": segment,
+	})
 }
 
 // offsetsPartition is a partition of __consumer_offsets this node leads.

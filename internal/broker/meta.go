@@ -27,17 +27,21 @@ type MetaProperties struct {
 	DirectoryID string
 }
 
-// loadOrFormat reads meta.properties, or writes a new one (a fresh cluster
-// id) in an empty directory. A node id that differs from the file's is an
-// error: the directory belongs to another node.
-func loadOrFormat(fsys vfs.FS, dir string, nodeID int32) (MetaProperties, error) {
+// loadOrFormat reads meta.properties, or writes a new one in an empty
+// directory with clusterID (a fresh one when empty). A node id or cluster
+// id that differs from the file's is an error: the directory belongs to
+// another node or cluster.
+func loadOrFormat(fsys vfs.FS, dir string, nodeID int32, clusterID string) (MetaProperties, error) {
 	name := path.Join(dir, metaPropertiesFile)
 	if err := fsys.MkdirAll(dir); err != nil {
 		return MetaProperties{}, err
 	}
 	data, err := vfs.ReadAll(fsys, name)
 	if vfs.IsNotExist(err) {
-		m := MetaProperties{ClusterID: metadata.NewUUID().String(), NodeID: nodeID, DirectoryID: metadata.NewUUID().String()}
+		if clusterID == "" {
+			clusterID = metadata.NewUUID().String()
+		}
+		m := MetaProperties{ClusterID: clusterID, NodeID: nodeID, DirectoryID: metadata.NewUUID().String()}
 		return m, writeMeta(fsys, dir, m)
 	}
 	if err != nil {
@@ -49,6 +53,9 @@ func loadOrFormat(fsys vfs.FS, dir string, nodeID int32) (MetaProperties, error)
 	}
 	if m.NodeID != nodeID {
 		return m, fmt.Errorf("%s belongs to node.id %d, but this node is node.id %d", name, m.NodeID, nodeID)
+	}
+	if clusterID != "" && m.ClusterID != clusterID {
+		return m, fmt.Errorf("%s belongs to cluster %s, but controller.quorum.voters makes this cluster %s; use an empty directory for a new cluster", name, m.ClusterID, clusterID)
 	}
 	return m, nil
 }

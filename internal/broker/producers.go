@@ -23,7 +23,7 @@ func (b *Broker) newProducerIDs() *controller.ProducerIDs {
 		if !ok {
 			return controller.ProducerIDBlock{}, fmt.Errorf("broker %d is not registered yet", b.cfg.NodeID)
 		}
-		return b.ctrl.AllocateProducerIDs(ctx, b.cfg.NodeID, rec.Epoch)
+		return b.requestProducerIDs(ctx, rec.Epoch)
 	})
 }
 

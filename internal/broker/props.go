@@ -44,6 +44,9 @@ func FromProperties(props map[string]string) (Config, error) {
 	if err := setListener(&cfg, v); err != nil {
 		return cfg, err
 	}
+	if err := setCluster(&cfg, v); err != nil {
+		return cfg, err
+	}
 	if cfg.FetchSessionCacheSlots == 0 {
 		cfg.FetchSessionCacheSlots = -1 // Kafka's 0: no incremental sessions
 	}

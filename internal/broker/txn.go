@@ -22,7 +22,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/config"
-	"github.com/samsa-io/samsa/internal/controller"
 	"github.com/samsa-io/samsa/internal/coordinator"
 	"github.com/samsa-io/samsa/internal/coordinator/txn"
 	"github.com/samsa-io/samsa/internal/partition"
@@ -84,18 +83,9 @@ func (b *Broker) startTxn() (func(), error) {
 // createTxnTopic creates __transaction_state as Kafka does: compacted,
 // uncompressed, transaction.state.log.segment.bytes.
 func (b *Broker) createTxnTopic(ctx context.Context, partitions int32, replication int16, segment string) error {
-	compact, uncompressed := "compact", "uncompressed"
-	res := b.ctrl.CreateTopics(ctx, []controller.TopicSpec{{
-		Name: coordinator.TxnTopic, Partitions: partitions, ReplicationFactor: replication,
-		Configs: map[string]*string{
-			"cleanup.policy": &compact, "compression.type": &uncompressed, "segment.bytes": &segment,
-		},
-		Internal: true,
-	}}, false)
-	if err := res[0].Err; err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return err
-	}
-	return nil
+	return b.createInternalTopic(ctx, coordinator.TxnTopic, partitions, replication, map[string]string{
+		"cleanup.policy": "compact", "compression.type": "uncompressed", "segment.bytes": segment,
+	})
 }
 
 // markerWriter writes the transaction coordinator's markers.

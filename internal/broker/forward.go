@@ -1,0 +1,131 @@
+package broker
+
+// Forwarding to the active controller. Kafka's brokers forward admin
+// requests to the controller quorum's leader (KIP-590); Samsa's nodes all
+// vote, so the active controller is the metadata quorum's Raft leader:
+// this node when it leads, else the leader's controller listener, reached
+// with a Kafka client. A request that finds no leader waits for one until
+// its deadline, then answers NOT_CONTROLLER (clients retry it).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// errNoController: no active controller answered before the deadline.
+var errNoController = errors.New("broker: no active controller")
+
+// controllerClient sends requests to the active controller.
+type controllerClient struct {
+	self   int32
+	dial   *nodeDialer
+	voters map[int32]string
+	leader func() int32 // the quorum's leader, 0 when unknown
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	clients map[int32]*kgo.Client
+	closed  bool
+}
+
+func newControllerClient(self int32, dial *nodeDialer, voters []Voter, leader func() int32, log *slog.Logger) *controllerClient {
+	c := &controllerClient{self: self, dial: dial, voters: map[int32]string{}, leader: leader, log: log, clients: map[int32]*kgo.Client{}}
+	for _, v := range voters {
+		c.voters[v.ID] = v.Addr
+	}
+	return c
+}
+
+// active waits for a known quorum leader until ctx ends.
+func (c *controllerClient) active(ctx context.Context) (int32, error) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if id := c.leader(); id != 0 {
+			return id, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%w: %w", errNoController, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// send sends req to voter id's controller listener.
+func (c *controllerClient) send(ctx context.Context, id int32, req kmsg.Request) (kmsg.Response, error) {
+	cl, err := c.client(id)
+	if err != nil {
+		return nil, err
+	}
+	seeds := cl.SeedBrokers()
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("broker: no client for controller %d", id)
+	}
+	return seeds[0].Request(ctx, req)
+}
+
+func (c *controllerClient) client(id int32) (*kgo.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errors.New("broker: controller client closed")
+	}
+	if cl := c.clients[id]; cl != nil {
+		return cl, nil
+	}
+	addr, ok := c.voters[id]
+	if !ok {
+		return nil, fmt.Errorf("broker: quorum leader %d is not in controller.quorum.voters", id)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID(fmt.Sprintf("samsa-node-%d", c.self)),
+		kgo.Dialer(c.dial.DialContext), kgo.RequestRetries(0))
+	if err != nil {
+		return nil, err
+	}
+	c.clients[id] = cl
+	return cl, nil
+}
+
+func (c *controllerClient) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for _, cl := range c.clients {
+		cl.Close()
+	}
+	clear(c.clients)
+}
+
+// forward answers req on the active controller: local (this node leads
+// the quorum) or over the network, retrying while the leadership moves,
+// until ctx ends; then the request's error response says NOT_CONTROLLER.
+func forward[R kmsg.Response](ctx context.Context, c *controllerClient, req kmsg.Request, local func(context.Context) R) R {
+	for {
+		id, err := c.active(ctx)
+		if err != nil {
+			return errorResponse(req, kerr.NotController).(R)
+		}
+		if id == c.self {
+			return local(ctx)
+		}
+		resp, err := c.send(ctx, id, req)
+		if err == nil {
+			return resp.(R)
+		}
+		c.log.Debug("forwarding to the active controller failed", "controller", id, "key", req.Key(), "err", err)
+		select {
+		case <-ctx.Done():
+			return errorResponse(req, kerr.NotController).(R)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
