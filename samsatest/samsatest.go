@@ -23,7 +23,9 @@ type Node struct {
 	t    testing.TB
 	cfg  broker.Config
 	addr string
-	b    *broker.Broker
+	// ctlAddr is the controller listener of a cluster's node.
+	ctlAddr string
+	b       *broker.Broker
 }
 
 // Option changes the node's configuration.
@@ -60,15 +62,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l 
 // Start starts a node and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Node {
 	t.Helper()
-	var o Options
-	for _, f := range opts {
-		f(&o)
-	}
+	o := options(opts)
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	props := map[string]string{}
 	for k, v := range o.Props {
@@ -90,6 +86,17 @@ func Start(t testing.TB, opts ...Option) *Node {
 	return n
 }
 
+func options(opts []Option) Options {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
 func (n *Node) start() {
 	n.t.Helper()
 	cfg := n.cfg
@@ -101,9 +108,18 @@ func (n *Node) start() {
 		n.t.Fatalf("samsatest: listen: %v", err)
 	}
 	cfg.Listener = ln
+	if n.ctlAddr != "" {
+		if cfg.ControllerListener, err = net.Listen("tcp", n.ctlAddr); err != nil {
+			ln.Close()
+			n.t.Fatalf("samsatest: controller listen: %v", err)
+		}
+	}
 	b, err := broker.Start(cfg)
 	if err != nil {
 		ln.Close()
+		if cfg.ControllerListener != nil {
+			cfg.ControllerListener.Close()
+		}
 		n.t.Fatalf("samsatest: start: %v", err)
 	}
 	n.b, n.addr = b, ln.Addr().String()

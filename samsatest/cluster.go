@@ -1,0 +1,93 @@
+package samsatest
+
+// A cluster of real Samsa nodes inside one test process: every node is a
+// broker and a voter of the metadata quorum, on loopback ports fixed for
+// the cluster's life, so a stopped node comes back at the same addresses.
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/samsa-io/samsa/internal/broker"
+)
+
+// Cluster is several nodes of one cluster.
+type Cluster struct {
+	t     testing.TB
+	Nodes []*Node
+}
+
+// StartCluster starts n nodes (node ids 1..n) forming one cluster and stops
+// them when the test ends. The options apply to every node (WithDir is
+// ignored: each node gets its own directory).
+func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
+	t.Helper()
+	o := options(opts)
+	kafka, ctl := make([]string, n), make([]string, n)
+	for i := range n {
+		kafka[i], ctl[i] = freeAddr(t), freeAddr(t)
+	}
+	voters := make([]string, n)
+	for i := range n {
+		voters[i] = fmt.Sprintf("%d@%s", i+1, ctl[i])
+	}
+	c := &Cluster{t: t}
+	for i := range n {
+		props := map[string]string{}
+		for k, v := range o.Props {
+			props[k] = v
+		}
+		props["node.id"] = fmt.Sprint(i + 1)
+		props["log.dirs"] = t.TempDir()
+		props["listeners"] = fmt.Sprintf("PLAINTEXT://%s,CONTROLLER://%s", kafka[i], ctl[i])
+		props["controller.quorum.voters"] = strings.Join(voters, ",")
+		cfg, err := broker.FromProperties(props)
+		if err != nil {
+			t.Fatalf("samsatest: node %d: %v", i+1, err)
+		}
+		cfg.Logger, cfg.MetricsAddr = o.Logger, ""
+		node := &Node{t: t, cfg: cfg, addr: kafka[i], ctlAddr: ctl[i]}
+		c.Nodes = append(c.Nodes, node)
+	}
+	for _, node := range c.Nodes {
+		node.start()
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
+
+// Stop stops every node at once: one by one, the last ones would wait for
+// a controlled shutdown with no quorum left to grant it.
+func (c *Cluster) Stop() {
+	var wg sync.WaitGroup
+	for _, n := range c.Nodes {
+		wg.Go(n.Stop)
+	}
+	wg.Wait()
+}
+
+// Addrs are the nodes' bootstrap addresses.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = n.Addr()
+	}
+	return out
+}
+
+// Node returns the node with node.id id.
+func (c *Cluster) Node(id int32) *Node { return c.Nodes[id-1] }
+
+// freeAddr picks a free loopback port. The port is released before the
+// node binds it again; on loopback nothing else takes it in between.
+func freeAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("samsatest: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
