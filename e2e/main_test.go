@@ -39,6 +39,8 @@ type server struct {
 	port int
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
+	// args are extra server arguments (a cluster node's settings).
+	args []string
 }
 
 func freePort(t *testing.T) int {
@@ -61,10 +63,11 @@ func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 func (s *server) start() {
 	s.t.Helper()
 	s.logs = &bytes.Buffer{}
-	s.cmd = exec.Command(samsaBin, "server",
-		"--override", "log.dirs="+filepath.Join(s.dir, "data"),
+	args := []string{"server",
+		"--override", "log.dirs=" + filepath.Join(s.dir, "data"),
 		"--override", fmt.Sprintf("listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:0", s.port),
-		"--override", "metrics.listen=127.0.0.1:0")
+		"--override", "metrics.listen=127.0.0.1:0"}
+	s.cmd = exec.Command(samsaBin, append(args, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
