@@ -2,12 +2,14 @@
 # installs the external Kafka clients the compat/ suite runs (make deps).
 # make fuzz: each fuzz target for FUZZTIME (default 1m).
 # make bench: machine limits, then Samsa beside kfake (docs/BENCHMARKS.md).
+# make cluster: three nodes on this machine. make chaos: the fault suite
+# against three nodes (docs/RELIABILITY.md).
 
 GO ?= go
 FUZZTIME ?= 1m
 BENCHFLAGS ?=
 
-.PHONY: test deps vet unit race fuzz bench bench-inprocess limits
+.PHONY: test deps vet unit race fuzz bench bench-inprocess limits cluster
 
 test: deps vet unit race
 
@@ -48,6 +50,11 @@ bench-inprocess: limits
 
 limits:
 	scripts/machine-limits.sh
+
+# A three-node cluster on this machine (Kafka on 127.0.0.1:9092-9094, data
+# under ./data-cluster/node-N); Ctrl-C stops it.
+cluster:
+	scripts/cluster.sh
 
 # make chaos: the fault suite (chaos/): three samsa server processes with
 # every node-to-node link behind a fault-injecting proxy, idempotent

@@ -44,6 +44,9 @@ var allowed = map[string][]string{
 	// command line whose perf functions they drive (samsa itself runs as a
 	// separate process).
 	"bench": {"internal/cli"},
+	// make chaos's fault suite: runs `samsa server` processes and talks to
+	// them as a Kafka client (and through its own TCP proxies).
+	"chaos": {},
 }
 
 // anything marks packages that may import every internal package.
