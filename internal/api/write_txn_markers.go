@@ -6,8 +6,13 @@ package api
 // not lead it, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older
 // than the partition has seen, INVALID_PRODUCER_EPOCH for an epoch below
 // the producer's or, with v2's transaction version 2 (KIP-890), not above
-// it. Markers for __consumer_offsets partitions also decide the group
-// coordinator's pending offsets. Kafka requires CLUSTER_ACTION.
+// it. As Kafka appends markers with acks=-1, a partition whose ISR is
+// below min.insync.replicas answers NOT_ENOUGH_REPLICAS, and the others
+// answer once every in-sync replica has the marker
+// (NOT_ENOUGH_REPLICAS_AFTER_APPEND or REQUEST_TIMED_OUT when that takes
+// longer than offsets.commit.timeout.ms); the coordinator sends failed
+// ones again. Markers for __consumer_offsets partitions also decide the
+// group coordinator's pending offsets. Kafka requires CLUSTER_ACTION.
 
 import (
 	"context"

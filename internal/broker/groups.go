@@ -8,10 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/samsa-io/samsa/internal/config"
 	"github.com/samsa-io/samsa/internal/coordinator"
 	"github.com/samsa-io/samsa/internal/coordinator/group"
+	"github.com/samsa-io/samsa/internal/metadata"
 	"github.com/samsa-io/samsa/internal/partition"
 )
 
@@ -39,7 +41,9 @@ func (b *Broker) startGroups() (func(), error) {
 		NodeID: b.cfg.NodeID, NumPartitions: partitions, Group: gc,
 		RetentionCheck: v.Duration("offsets.retention.check.interval.ms"),
 		Image:          b.store.Image,
-		Partition:      b.offsetsPartition,
+		Partition: func(p, epoch int32) (coordinator.Partition, error) {
+			return b.coordinatorPartition(coordinator.Topic, p, epoch)
+		},
 		CreateTopic: func(ctx context.Context) error {
 			return b.createOffsetsTopic(ctx, partitions, replication, segment)
 		},
@@ -49,6 +53,7 @@ func (b *Broker) startGroups() (func(), error) {
 		return nil, err
 	}
 	b.groups = c
+	b.store.Subscribe(func(_, _ *metadata.Image) { c.Follow() }) // after the replica manager's
 	c.Start()
 	return c.Close, nil
 }
@@ -83,35 +88,113 @@ func (b *Broker) createOffsetsTopic(ctx context.Context, partitions int32, repli
 	})
 }
 
-// offsetsPartition is a partition of __consumer_offsets this node leads.
-func (b *Broker) offsetsPartition(p int32) (coordinator.Partition, error) {
-	part, err := b.parts.Get(coordinator.Topic, p)
+// coordinatorPartition is partition p of a coordinator's topic if this
+// node leads it at leader epoch epoch, with Kafka's acks=-1 waits bounded
+// by offsets.commit.timeout.ms.
+func (b *Broker) coordinatorPartition(topic string, p, epoch int32) (coordinator.Partition, error) {
+	part, err := b.parts.Get(topic, p)
 	if err != nil {
 		return nil, err
 	}
-	if !part.IsLeader() {
-		return nil, partition.ErrNotLeader
+	if !part.IsLeader() || part.LeaderEpoch() != epoch {
+		return nil, fmt.Errorf("%w: %s-%d is not led here at epoch %d", partition.ErrNotLeader, topic, p, epoch)
 	}
-	return offsetsView{part}, nil
+	return coordinatorView{b: b, p: part, epoch: epoch, timeout: b.commitTimeout()}, nil
 }
 
-// offsetsView adapts a hosted partition to the coordinator's interface.
-type offsetsView struct{ p *partition.Partition }
+// commitTimeout is offsets.commit.timeout.ms: how long a coordinator's
+// write waits for the in-sync replicas (Kafka's, for the group
+// coordinator; Samsa bounds the transaction coordinator's and the
+// markers' writes with it too).
+func (b *Broker) commitTimeout() time.Duration {
+	ms, err := strconv.Atoi(b.cfg.Props["offsets.commit.timeout.ms"]) // validated at start
+	if err != nil || ms <= 0 {
+		ms = 5000 // Kafka's default
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 
-func (v offsetsView) Append(batch []byte) (int64, error) {
-	a, err := v.p.Append(batch)
+// coordinatorView adapts a hosted partition to the coordinators'
+// interface: appends at the epoch the shard loaded at, commits as
+// acks=-1 (durable here, then the high watermark past them).
+type coordinatorView struct {
+	b       *Broker
+	p       *partition.Partition
+	epoch   int32
+	timeout time.Duration
+}
+
+// leading refuses a write once the partition moved to another epoch: the
+// shard of that epoch, not this one, writes then.
+func (v coordinatorView) leading() error {
+	if !v.p.IsLeader() || v.p.LeaderEpoch() != v.epoch {
+		return partition.ErrNotLeader
+	}
+	return nil
+}
+
+func (v coordinatorView) Append(batch []byte) (int64, error) {
+	if err := v.leading(); err != nil {
+		return 0, err
+	}
+	a, err := v.p.AppendAcks(batch, -1)
 	return a.Next, err
 }
 
-func (v offsetsView) Commit(next int64) error { return v.p.Commit(next) }
-
-func (v offsetsView) AppendMarker(batch []byte, tv int8) error {
-	_, err := v.p.AppendMarker(batch, tv)
-	return err
+func (v coordinatorView) AppendMarker(batch []byte, tv int8) (int64, error) {
+	if err := v.leading(); err != nil {
+		return 0, err
+	}
+	if err := v.b.enoughReplicas(v.p); err != nil {
+		return 0, err
+	}
+	return appendMarker(v.p, batch, tv)
 }
 
-func (v offsetsView) Read(offset int64, maxBytes int) ([]byte, int64, error) {
+func (v coordinatorView) Commit(ctx context.Context, next int64) error {
+	if err := v.p.Commit(next); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	return v.p.WaitReplicated(ctx, next)
+}
+
+func (v coordinatorView) CommittedEnd(ctx context.Context) (int64, error) {
+	end := v.p.Log().LogEndOffset()
+	if err := v.p.Commit(end); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+	return end, waitHighWatermark(ctx, v.p, end)
+}
+
+func (v coordinatorView) Read(offset int64, maxBytes int) ([]byte, int64, error) {
 	offset = max(offset, v.p.Log().LogStartOffset())
 	r, err := v.p.Read(offset, maxBytes, true)
 	return r.Records, r.HighWatermark, err
+}
+
+// waitHighWatermark waits until p's high watermark reaches end while this
+// node leads p: a new leader's rises as the followers fetch.
+func waitHighWatermark(ctx context.Context, p *partition.Partition, end int64) error {
+	wake := make(chan struct{}, 1)
+	defer p.Watch(func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})()
+	for p.HighWatermark() < end {
+		if !p.IsLeader() {
+			return partition.ErrNotLeader
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: the high watermark is %d, waiting for %d: %w", kerr.RequestTimedOut, p.HighWatermark(), end, ctx.Err())
+		}
+	}
+	return nil
 }

@@ -3,17 +3,14 @@ package broker
 // Transactions (KIP-98; Kafka 4.x transactions v2, KIP-890): the
 // transaction coordinator on __transaction_state (created on first use as
 // Kafka creates it: transaction.state.log.num.partitions partitions,
-// compacted), and the MarkerWriter that writes its COMMIT/ABORT markers as
-// the partitions' leader: a control batch appended to each partition this
-// node leads, through the group coordinator's shard for __consumer_offsets
-// partitions (so pending transactional offsets are applied or dropped).
-// A partition another node leads answers NOT_LEADER_OR_FOLLOWER, which the
-// coordinator retries: Samsa runs single-node today, and WriteTxnMarkers to
-// other leaders comes with replication.
+// transaction.state.log.replication.factor replicas, compacted, with
+// min.insync.replicas from transaction.state.log.min.isr), and the
+// transaction APIs' adapter. Its shards load and unload as this node
+// gains and loses the leadership of __transaction_state's partitions; the
+// markers go out through txn_markers.go.
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"strconv"
 	"time"
@@ -24,8 +21,7 @@ import (
 	"github.com/samsa-io/samsa/internal/config"
 	"github.com/samsa-io/samsa/internal/coordinator"
 	"github.com/samsa-io/samsa/internal/coordinator/txn"
-	"github.com/samsa-io/samsa/internal/partition"
-	"github.com/samsa-io/samsa/internal/record"
+	"github.com/samsa-io/samsa/internal/metadata"
 )
 
 // transactionVersion is the cluster's finalized transaction.version
@@ -49,6 +45,7 @@ func (b *Broker) startTxn() (func(), error) {
 	partitions := int32(v.Int("transaction.state.log.num.partitions"))
 	replication := int16(v.Int("transaction.state.log.replication.factor"))
 	segment := strconv.Itoa(v.Int("transaction.state.log.segment.bytes"))
+	minISR := strconv.Itoa(v.Int("transaction.state.log.min.isr"))
 	c, err := coordinator.NewTxn(coordinator.TxnConfig{
 		NodeID: b.cfg.NodeID, NumPartitions: partitions,
 		OffsetsPartitions: int32(v.Int("offsets.topic.num.partitions")),
@@ -56,18 +53,11 @@ func (b *Broker) startTxn() (func(), error) {
 		AbortInterval:     v.Duration("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
 		ExpireInterval:    v.Duration("transaction.remove.expired.transaction.cleanup.interval.ms"),
 		Image:             b.store.Image,
-		Partition: func(p int32) (coordinator.Partition, error) {
-			part, err := b.parts.Get(coordinator.TxnTopic, p)
-			if err != nil {
-				return nil, err
-			}
-			if !part.IsLeader() {
-				return nil, partition.ErrNotLeader
-			}
-			return offsetsView{part}, nil
+		Partition: func(p, epoch int32) (coordinator.Partition, error) {
+			return b.coordinatorPartition(coordinator.TxnTopic, p, epoch)
 		},
 		CreateTopic: func(ctx context.Context) error {
-			return b.createTxnTopic(ctx, partitions, replication, segment)
+			return b.createTxnTopic(ctx, partitions, replication, segment, minISR)
 		},
 		Markers: markerWriter{b},
 		Logger:  b.log, Now: b.cfg.Now,
@@ -76,67 +66,20 @@ func (b *Broker) startTxn() (func(), error) {
 		return nil, err
 	}
 	b.txn = c
+	b.store.Subscribe(func(_, _ *metadata.Image) { c.Follow() }) // after the replica manager's
 	c.Start()
 	return c.Close, nil
 }
 
 // createTxnTopic creates __transaction_state as Kafka does: compacted,
-// uncompressed, transaction.state.log.segment.bytes.
-func (b *Broker) createTxnTopic(ctx context.Context, partitions int32, replication int16, segment string) error {
+// uncompressed, transaction.state.log.segment.bytes, and
+// transaction.state.log.min.isr as its min.insync.replicas
+// (TransactionLog's topic configs).
+func (b *Broker) createTxnTopic(ctx context.Context, partitions int32, replication int16, segment, minISR string) error {
 	return b.createInternalTopic(ctx, coordinator.TxnTopic, partitions, replication, map[string]string{
 		"cleanup.policy": "compact", "compression.type": "uncompressed", "segment.bytes": segment,
+		"min.insync.replicas": minISR,
 	})
-}
-
-// markerWriter writes the transaction coordinator's markers.
-type markerWriter struct{ b *Broker }
-
-func (w markerWriter) WriteMarkers(ctx context.Context, m txn.Marker) []txn.MarkerResult {
-	out := make([]txn.MarkerResult, 0, len(m.Partitions))
-	for _, tp := range m.Partitions {
-		r := txn.MarkerResult{TransactionalID: m.TransactionalID, ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch, Partition: tp}
-		r.ErrorCode, r.Gone = w.write(ctx, m, tp)
-		out = append(out, r)
-	}
-	return out
-}
-
-// write writes one partition's marker and returns its error code, or gone
-// when the partition no longer exists.
-func (w markerWriter) write(ctx context.Context, m txn.Marker, tp txn.TopicPartition) (int16, bool) {
-	t := w.b.store.Image().Topic(tp.Topic)
-	if t == nil || int(tp.Partition) >= len(t.Partitions) {
-		return kerr.UnknownTopicOrPartition.Code, true
-	}
-	marker := record.EndTxn{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch, Commit: m.Commit,
-		CoordinatorEpoch: m.CoordinatorEpoch, Timestamp: w.b.cfg.Now().UnixMilli()}
-	if tp.Topic == coordinator.Topic {
-		return w.b.groups.CompleteTransaction(ctx, tp.Partition, marker, m.TransactionVersion), false
-	}
-	part, err := w.b.parts.Get(tp.Topic, tp.Partition)
-	if err != nil {
-		return codeOf(err), false
-	}
-	batch, err := record.BuildEndTxn(marker)
-	if err == nil {
-		_, err = part.AppendMarker(batch, m.TransactionVersion)
-	}
-	if err != nil {
-		w.b.log.Debug("transaction marker not written", "topic", tp.Topic, "partition", tp.Partition, "producer", m.ProducerID, "err", err)
-	}
-	return codeOf(err), false
-}
-
-// codeOf is the Kafka error code an error wraps (0 for nil).
-func codeOf(err error) int16 {
-	if err == nil {
-		return 0
-	}
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke.Code
-	}
-	return kerr.UnknownServerError.Code
 }
 
 // txnView adapts the transaction coordinator to the API's interfaces.
@@ -151,7 +94,7 @@ func (v txnView) Coordinator(ctx context.Context, id string) (int32, error) {
 }
 
 func (v txnView) AddPartitionsToTxn(ctx context.Context, r *kmsg.AddPartitionsToTxnRequest) *kmsg.AddPartitionsToTxnResponse {
-	return v.b.txn.AddPartitionsToTxn(ctx, r)
+	return v.b.addPartitionsToTxn(ctx, r) // txn_verify.go
 }
 
 func (v txnView) AddOffsetsToTxn(ctx context.Context, r *kmsg.AddOffsetsToTxnRequest) *kmsg.AddOffsetsToTxnResponse {
@@ -193,25 +136,8 @@ func (v txnView) ListTransactions(ctx context.Context, r *kmsg.ListTransactionsR
 	return resp
 }
 
-// WriteTxnMarkers writes the markers a coordinator sent to this node.
+// WriteTxnMarkers writes the markers a coordinator sent to this node as
+// the partitions' leader (txn_markers.go).
 func (v txnView) WriteTxnMarkers(ctx context.Context, r *kmsg.WriteTxnMarkersRequest) *kmsg.WriteTxnMarkersResponse {
-	resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
-	w := markerWriter{v.b}
-	for _, m := range r.Markers {
-		tm := txn.Marker{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch, Commit: m.Committed,
-			CoordinatorEpoch: m.CoordinatorEpoch, TransactionVersion: m.TransactionVersion}
-		rm := kmsg.NewWriteTxnMarkersResponseMarker()
-		rm.ProducerID = m.ProducerID
-		for _, t := range m.Topics {
-			rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
-			rt.Topic = t.Topic
-			for _, p := range t.Partitions {
-				code, _ := w.write(ctx, tm, txn.TopicPartition{Topic: t.Topic, Partition: p})
-				rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code})
-			}
-			rm.Topics = append(rm.Topics, rt)
-		}
-		resp.Markers = append(resp.Markers, rm)
-	}
-	return resp
+	return markerWriter{v.b}.serve(ctx, r)
 }

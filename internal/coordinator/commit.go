@@ -1,14 +1,19 @@
 package coordinator
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // committer waits for a shard's appends to commit off the shard's
-// goroutine, so the shard keeps taking operations while the log syncs;
-// one Commit covers every append before it (the log's group commit).
+// goroutine, so the shard keeps taking operations while the log syncs and
+// the followers fetch; one Commit covers every append before it (the
+// log's group commit, the high watermark).
 // What it holds (responses, and for transactions markers too) is kept in
 // append order and released once its records, and every record appended
 // before them, are committed.
 type committer[R any] struct {
+	ctx      context.Context // the shard's: ends a Commit at unload
 	results  chan commitResult
 	signal   chan struct{}
 	quit     chan struct{}
@@ -41,7 +46,8 @@ type waitingAppend[R any] struct {
 	responses []R
 }
 
-func (c *committer[R]) start() {
+func (c *committer[R]) start(ctx context.Context) {
+	c.ctx = ctx
 	c.results = make(chan commitResult)
 	c.signal = make(chan struct{}, 1)
 	c.quit = make(chan struct{})
@@ -69,7 +75,7 @@ func (c *committer[R]) loop() {
 		if !has {
 			continue
 		}
-		err := req.part.Commit(req.next)
+		err := req.part.Commit(c.ctx, req.next)
 		select {
 		case c.results <- commitResult{epoch: req.epoch, next: req.next, err: err}:
 		case <-c.quit:

@@ -1,13 +1,19 @@
 // Package coordinator runs the group coordinator: one single-owner shard
-// per partition of __consumer_offsets (Kafka's CoordinatorRuntime), each a
-// goroutine that owns a group.Shard, appends its records to the partition
-// and answers requests once those records are committed. A shard's state is
-// rebuilt by replaying its partition when it loads.
+// per partition of __consumer_offsets this node leads (Kafka's
+// CoordinatorRuntime), each a goroutine that owns a group.Shard, appends
+// its records to the partition and answers requests once those records
+// are committed. A shard's state is rebuilt by replaying its partition
+// when it loads: when this node becomes the partition's leader. It
+// unloads when the node stops leading it, and its waiting requests get
+// NOT_COORDINATOR, so clients find the new coordinator.
 //
-// The runtime commits every append before it takes the next operation, so
-// every response (reads included) is delivered after everything appended
-// before it is durable. On an append failure the operation's requests get
-// NOT_COORDINATOR, the shard unloads and rebuilds itself by replay.
+// Responses wait for the commit of everything appended before them, so
+// every response (reads included) is delivered after those records are
+// durable and on every in-sync replica (Kafka writes them with acks=-1).
+// When an append or its replication fails, the waiting requests get the
+// error Kafka's coordinators answer (COORDINATOR_NOT_AVAILABLE for
+// NOT_ENOUGH_REPLICAS and timeouts, NOT_COORDINATOR for a lost
+// leadership), and the shard rebuilds itself by replay.
 package coordinator
 
 import (
@@ -28,19 +34,35 @@ import (
 // Topic is the internal topic of group metadata and committed offsets.
 const Topic = "__consumer_offsets"
 
-// Partition is one hosted partition of __consumer_offsets, led by this
-// node. Errors wrap kerr values.
+// Partition is one hosted partition of __consumer_offsets or
+// __transaction_state, led by this node at the leader epoch it was asked
+// for. Errors wrap kerr values.
+//
+// Kafka's coordinators write their records with acks=-1: a write is
+// acknowledged once every in-sync replica has it, and refused when the
+// ISR is below min.insync.replicas. Commit is that wait.
 type Partition interface {
 	// Append appends a batch as the leader and returns the offset after it.
 	Append(batch []byte) (next int64, err error)
-	// Commit returns once every offset before next is committed.
-	Commit(next int64) error
+	// AppendMarker appends a transaction marker (record.BuildEndTxn) as the
+	// leader, checked with transaction version tv's rules, and returns the
+	// offset to Commit for it.
+	AppendMarker(batch []byte, tv int8) (next int64, err error)
+	// Commit returns once every offset before next is committed: durable
+	// here and replicated to the ISR (the high watermark passed it), within
+	// a bounded time; NOT_ENOUGH_REPLICAS(_AFTER_APPEND) or
+	// REQUEST_TIMED_OUT otherwise, NOT_LEADER_OR_FOLLOWER once this node
+	// stops leading at the epoch.
+	Commit(ctx context.Context, next int64) error
+	// CommittedEnd waits, within a bounded time, until everything in the
+	// log is committed and returns the log end: where a load replays to.
+	// Replaying to the log end and no further than the high watermark
+	// keeps a new leader from both forgetting acknowledged records (its
+	// high watermark may lag the old leader's) and acting on records that
+	// are not committed.
+	CommittedEnd(ctx context.Context) (int64, error)
 	// Read returns whole batches from offset up to the high watermark.
 	Read(offset int64, maxBytes int) (batches []byte, hw int64, err error)
-	// AppendMarker appends a transaction marker (record.BuildEndTxn) as the
-	// leader, checked with transaction version tv's rules, and returns once
-	// it is committed.
-	AppendMarker(batch []byte, tv int8) error
 }
 
 // Config is what the coordinator needs from the broker.
@@ -53,8 +75,8 @@ type Config struct {
 	RetentionCheck time.Duration
 	Image          func() *metadata.Image
 	// Partition returns partition p of __consumer_offsets if this node
-	// leads it.
-	Partition func(p int32) (Partition, error)
+	// leads it at leader epoch epoch (NOT_LEADER_OR_FOLLOWER otherwise).
+	Partition func(p, epoch int32) (Partition, error)
 	// CreateTopic creates __consumer_offsets.
 	CreateTopic func(ctx context.Context) error
 	Logger      *slog.Logger
@@ -95,15 +117,19 @@ func New(cfg Config) (*Coordinator, error) {
 		cfg.RetentionCheck = 10 * time.Minute
 	}
 	c := &Coordinator{cfg: cfg, log: cfg.Logger}
-	c.rt = newRuntime(Topic, cfg.NodeID, cfg.Image, func(p int32) *shard { return newShard(c, p) })
+	c.rt = newRuntime(Topic, cfg.NodeID, cfg.Image, func(p, epoch int32, ctx context.Context) *shard { return newShard(c, p, epoch, ctx) })
 	return c, nil
 }
 
 // Start loads every shard this node leads, if the topic exists.
 func (c *Coordinator) Start() {
-	if c.topicExists() {
-		c.loadAll()
-	}
+	c.rt.follow()
+}
+
+// Follow loads the shards of the partitions this node has become leader
+// of and unloads the others; the broker calls it on every metadata image.
+func (c *Coordinator) Follow() {
+	c.rt.follow()
 }
 
 // Close stops every shard; parked requests get NOT_COORDINATOR.
@@ -193,16 +219,7 @@ func (c *Coordinator) create(done chan struct{}) {
 	c.mu.creating = nil
 	c.mu.Unlock()
 	close(done)
-	if c.topicExists() {
-		c.loadAll()
-	}
-}
-
-// loadAll starts a shard for every partition of the topic.
-func (c *Coordinator) loadAll() {
-	for p := range c.cfg.NumPartitions {
-		c.rt.shardFor(p)
-	}
+	c.rt.follow()
 }
 
 // Coordinator returns the node coordinating a group (this one, once its

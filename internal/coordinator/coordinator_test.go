@@ -60,15 +60,17 @@ func (m *memPartition) Append(batch []byte) (int64, error) {
 	return m.next, nil
 }
 
-func (m *memPartition) AppendMarker(batch []byte, _ int8) error {
-	next, err := m.Append(batch)
-	if err == nil {
-		err = m.Commit(next)
-	}
-	return err
+func (m *memPartition) AppendMarker(batch []byte, _ int8) (int64, error) {
+	return m.Append(batch)
 }
 
-func (m *memPartition) Commit(int64) error {
+func (m *memPartition) CommittedEnd(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.next, nil
+}
+
+func (m *memPartition) Commit(context.Context, int64) error {
 	m.mu.Lock()
 	gate := m.gate
 	m.mu.Unlock()
@@ -119,7 +121,7 @@ func (f *fixture) start(t *testing.T) *Coordinator {
 	c, err := New(Config{
 		NodeID: 1, NumPartitions: int32(len(f.parts)), Group: gc,
 		Image:       func() *metadata.Image { return f.im },
-		Partition:   func(p int32) (Partition, error) { return f.parts[p], nil },
+		Partition:   func(p, _ int32) (Partition, error) { return f.parts[p], nil },
 		CreateTopic: func(context.Context) error { return errors.New("exists") },
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -212,7 +214,7 @@ func TestCloseAnswersParkedJoin(t *testing.T) {
 	c, err := New(Config{
 		NodeID: 1, NumPartitions: 1, Group: gc,
 		Image:     func() *metadata.Image { return f.im },
-		Partition: func(int32) (Partition, error) { return f.parts[0], nil },
+		Partition: func(int32, int32) (Partition, error) { return f.parts[0], nil },
 	})
 	if err != nil {
 		t.Fatal(err)

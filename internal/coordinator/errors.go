@@ -1,8 +1,11 @@
 package coordinator
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -89,4 +92,35 @@ func errorResponse(req kmsg.Request, code int16) kmsg.Response {
 		return markersError(r, code)
 	}
 	panic(fmt.Sprintf("coordinator: no error response for key %d", req.Key()))
+}
+
+// writeCode is what a coordinator answers when a write to its partition
+// failed or was not replicated in time, as Kafka's coordinators map it
+// (GroupCoordinatorService's normalizeException for the group
+// coordinator's operations, OffsetCommit included; TransactionStateManager's
+// appendTransactionToLog for the transaction APIs): the ISR too small,
+// a timeout or a missing partition is COORDINATOR_NOT_AVAILABLE, a lost
+// leadership or a failed log NOT_COORDINATOR. Either sends the client to
+// FindCoordinator and back.
+func writeCode(err error) int16 {
+	switch {
+	case errors.Is(err, kerr.NotEnoughReplicas), errors.Is(err, kerr.NotEnoughReplicasAfterAppend),
+		errors.Is(err, kerr.RequestTimedOut), errors.Is(err, kerr.UnknownTopicOrPartition),
+		errors.Is(err, context.DeadlineExceeded):
+		return kerr.CoordinatorNotAvailable.Code
+	}
+	return kerr.NotCoordinator.Code
+}
+
+// failCode is what an operation whose write failed with err answers: a
+// transaction marker the partition's own error (the transaction
+// coordinator retries it), anything else writeCode's.
+func failCode(req kmsg.Request, err error) int16 {
+	if _, ok := req.(*kmsg.WriteTxnMarkersRequest); ok {
+		if code := codeOf(err); code != kerr.CoordinatorNotAvailable.Code {
+			return code
+		}
+		return kerr.RequestTimedOut.Code
+	}
+	return writeCode(err)
 }

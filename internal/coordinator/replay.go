@@ -9,23 +9,24 @@ import (
 // readChunk is how much a load reads per call (offsets.load.buffer.size).
 const readChunk = 5 << 20
 
-// replayPartition reads part from its start up to its high watermark, a
+// replayPartition reads part from its start up to end (CommittedEnd), a
 // chunk at a time, and hands every whole batch to apply in order: how a
 // shard rebuilds its state when it loads.
-func replayPartition(part Partition, apply func(h record.Header, batch []byte) error) error {
+func replayPartition(part Partition, end int64, apply func(h record.Header, batch []byte) error) error {
 	var offset int64
-	for {
+	for offset < end {
 		batches, hw, err := part.Read(offset, readChunk)
 		if err != nil {
 			return err
 		}
 		if offset >= hw || len(batches) == 0 {
-			return nil
+			return fmt.Errorf("coordinator: replay stopped at offset %d of %d (high watermark %d)", offset, end, hw)
 		}
 		if offset, err = eachBatch(batches, offset, apply); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // eachBatch calls apply for every whole batch and returns the offset after

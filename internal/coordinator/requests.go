@@ -163,9 +163,10 @@ func (c *Coordinator) ListGroups(ctx context.Context, states, types []string) ([
 		if t.Partitions[p].Leader != c.cfg.NodeID {
 			continue
 		}
-		s, err := c.rt.shardFor(p)
-		if err != nil {
-			return nil, kerr.NotCoordinator.Code
+		s, ok := c.rt.ledShard(p)
+		if !ok {
+			code = kerr.NotCoordinator.Code
+			continue
 		}
 		req := kmsg.NewPtrListGroupsRequest()
 		r := c.submit(ctx, s, req, func(st *group.Shard, _ time.Time, h group.Handle) group.Effects {

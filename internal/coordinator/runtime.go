@@ -21,30 +21,47 @@ import (
 	"github.com/samsa-io/samsa/internal/metadata"
 )
 
-// runner is a shard: run serves it until the runtime stops.
+// runner is a shard: run serves it until its context ends.
 type runner interface{ run() }
 
+// shardEntry is the running shard of one partition, for the leader epoch
+// it was loaded at.
+type shardEntry[S runner] struct {
+	shard  S
+	epoch  int32
+	cancel context.CancelFunc // unloads the shard
+	done   chan struct{}      // closed once run returned
+}
+
 // runtime runs a coordinator's shards, one goroutine per partition of its
-// internal topic, started on first use and stopped together.
+// internal topic that this node leads, as Kafka's CoordinatorRuntime
+// schedules a load when the broker becomes a partition's leader and an
+// unload when it stops being it. A shard belongs to one leader epoch: a
+// new epoch, even of this node again, unloads the old shard and loads a
+// new one from the log, once the old one has answered everything.
 type runtime[S runner] struct {
 	topic    string
 	nodeID   int32
 	image    func() *metadata.Image
-	newShard func(p int32) S
+	newShard func(p, epoch int32, ctx context.Context) S
 
 	stop chan struct{}  // closed by close
 	wg   sync.WaitGroup // the shards and every goroutine they start
 
 	mu struct {
 		sync.Mutex
-		shards map[int32]S
-		closed bool
+		shards map[int32]*shardEntry[S]
+		// unloading is the done channel of each partition's last unloaded
+		// shard: its successor loads only after it.
+		unloading map[int32]chan struct{}
+		closed    bool
 	}
 }
 
-func newRuntime[S runner](topic string, nodeID int32, image func() *metadata.Image, newShard func(p int32) S) *runtime[S] {
+func newRuntime[S runner](topic string, nodeID int32, image func() *metadata.Image, newShard func(p, epoch int32, ctx context.Context) S) *runtime[S] {
 	r := &runtime[S]{topic: topic, nodeID: nodeID, image: image, newShard: newShard, stop: make(chan struct{})}
-	r.mu.shards = map[int32]S{}
+	r.mu.shards = map[int32]*shardEntry[S]{}
+	r.mu.unloading = map[int32]chan struct{}{}
 	return r
 }
 
@@ -56,6 +73,9 @@ func (r *runtime[S]) close() bool {
 		return false
 	}
 	r.mu.closed = true
+	for _, e := range r.mu.shards {
+		e.cancel()
+	}
 	r.mu.Unlock()
 	close(r.stop)
 	r.wg.Wait()
@@ -83,25 +103,66 @@ func (r *runtime[S]) spawn(fn func()) bool {
 	return true
 }
 
-// shardFor returns partition p's shard, starting it if needed.
-func (r *runtime[S]) shardFor(p int32) (S, error) {
+// follow makes the shards match the current image: a shard for every
+// partition this node leads, at its leader epoch, and none for the
+// others. The broker calls it on every metadata image.
+func (r *runtime[S]) follow() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.mu.closed {
-		var zero S
-		return zero, ErrClosed
+		return
 	}
-	if s, ok := r.mu.shards[p]; ok {
-		return s, nil
+	t := r.topicMeta() // under mu: a later caller sees a newer image
+	for p, e := range r.mu.shards {
+		if epoch, ok := r.ledEpoch(t, p); !ok || epoch != e.epoch {
+			r.unloadLocked(p, e)
+		}
 	}
-	s := r.newShard(p)
-	r.mu.shards[p] = s
+	if t == nil {
+		return
+	}
+	for i := range t.Partitions {
+		if p := int32(i); r.mu.shards[p] == nil && t.Partitions[i].Leader == r.nodeID {
+			r.startLocked(p, t.Partitions[i].LeaderEpoch)
+		}
+	}
+}
+
+// ledEpoch is partition p's leader epoch if this node leads it in t.
+func (r *runtime[S]) ledEpoch(t *metadata.Topic, p int32) (int32, bool) {
+	if t == nil || p < 0 || int(p) >= len(t.Partitions) || t.Partitions[p].Leader != r.nodeID {
+		return -1, false
+	}
+	return t.Partitions[p].LeaderEpoch, true
+}
+
+// startLocked starts partition p's shard for epoch; it loads once the
+// partition's previous shard, if any, has stopped.
+func (r *runtime[S]) startLocked(p, epoch int32) *shardEntry[S] {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &shardEntry[S]{shard: r.newShard(p, epoch, ctx), epoch: epoch, cancel: cancel, done: make(chan struct{})}
+	prev := r.mu.unloading[p]
+	delete(r.mu.unloading, p)
+	r.mu.shards[p] = e
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		s.run()
+		defer close(e.done)
+		defer cancel()
+		if prev != nil {
+			<-prev
+		}
+		e.shard.run()
 	}()
-	return s, nil
+	return e
+}
+
+// unloadLocked stops partition p's shard e: it answers what waits in it
+// with NOT_COORDINATOR, and the clients find the new coordinator.
+func (r *runtime[S]) unloadLocked(p int32, e *shardEntry[S]) {
+	e.cancel()
+	delete(r.mu.shards, p)
+	r.mu.unloading[p] = e.done
 }
 
 // topicMeta is the topic in the current metadata image, nil if none.
@@ -123,32 +184,40 @@ func (r *runtime[S]) leader(p int32) (int32, error) {
 	return leader, nil
 }
 
-// leads reports whether this node leads partition p.
-func (r *runtime[S]) leads(p int32) bool {
-	leader, err := r.leader(p)
-	return err == nil && leader == r.nodeID
-}
-
-// ledShard is partition p's shard if this node leads p, started if needed.
+// ledShard is partition p's shard if this node leads p in the current
+// image, started (or replaced, for a newer epoch) if needed.
 func (r *runtime[S]) ledShard(p int32) (S, bool) {
-	if !r.leads(p) {
-		var zero S
+	var zero S
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.closed {
 		return zero, false
 	}
-	s, err := r.shardFor(p)
-	return s, err == nil
+	epoch, ok := r.ledEpoch(r.topicMeta(), p)
+	if !ok {
+		return zero, false
+	}
+	e := r.mu.shards[p]
+	if e != nil && e.epoch != epoch {
+		r.unloadLocked(p, e)
+		e = nil
+	}
+	if e == nil {
+		e = r.startLocked(p, epoch)
+	}
+	return e.shard, true
 }
 
-// coordinator is the node coordinating partition p, whose shard starts
-// here if it is this node.
+// coordinator is the node coordinating partition p (FindCoordinator's
+// answer: its leader), whose shard starts here if it is this node.
 func (r *runtime[S]) coordinator(p int32) (int32, error) {
 	leader, err := r.leader(p)
 	if err != nil {
 		return -1, err
 	}
 	if leader == r.nodeID {
-		if _, err := r.shardFor(p); err != nil {
-			return -1, fmt.Errorf("%w: %v", kerr.CoordinatorNotAvailable, err)
+		if _, ok := r.ledShard(p); !ok && r.closed() {
+			return -1, fmt.Errorf("%w: %v", kerr.CoordinatorNotAvailable, ErrClosed)
 		}
 	}
 	return leader, nil
@@ -242,6 +311,11 @@ const loadRetry = 100 * time.Millisecond
 // operator's look. It is false on stop.
 func (q queue[O]) retryLoad(stop <-chan struct{}, load func() error, reject func(O), log *slog.Logger, what string, p int32) bool {
 	for attempt := 1; ; attempt++ {
+		select {
+		case <-stop:
+			return false
+		default:
+		}
 		err := load()
 		if err == nil {
 			return true

@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
@@ -20,15 +21,19 @@ type operation struct {
 	call
 	fn opFunc
 	// raw, when set, runs instead of fn on the shard's goroutine with
-	// access to its partition (a transaction marker's append).
-	raw func(s *shard) kmsg.Response
+	// access to its partition (a transaction marker's append): its
+	// response goes out at once, or once next is committed when next is
+	// not negative.
+	raw func(s *shard) (resp kmsg.Response, next int64)
 }
 
 // shard is the runtime of one partition of __consumer_offsets: one
 // goroutine owns the group.Shard and every field below.
 type shard struct {
-	c *Coordinator
-	p int32
+	c     *Coordinator
+	p     int32
+	epoch int32           // the leader epoch it serves
+	ctx   context.Context // ends when the shard unloads
 	queue[operation]
 
 	part    Partition
@@ -38,14 +43,14 @@ type shard struct {
 	commits committer[group.Response]
 }
 
-func newShard(c *Coordinator, p int32) *shard {
-	return &shard{c: c, p: p, queue: newQueue[operation](), pending: map[group.Handle]operation{}}
+func newShard(c *Coordinator, p, epoch int32, ctx context.Context) *shard {
+	return &shard{c: c, p: p, epoch: epoch, ctx: ctx, queue: newQueue[operation](), pending: map[group.Handle]operation{}}
 }
 
 // run loads the shard, then serves operations, deadlines and cleanups until
-// the coordinator stops.
+// it unloads.
 func (s *shard) run() {
-	s.commits.start()
+	s.commits.start(s.ctx)
 	defer s.commits.stop()
 	defer s.shutdown()
 	if !s.loadUntilDone() {
@@ -55,14 +60,14 @@ func (s *shard) run() {
 	defer cleanup.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for s.ctx.Err() == nil {
 		resetTimer(timer, s.state.NextDeadline(), s.c.cfg.Now())
 		select {
-		case <-s.c.rt.stop:
+		case <-s.ctx.Done():
 			return
 		case op := <-s.ops:
 			if op.raw != nil {
-				op.resp <- op.raw(s)
+				s.runRaw(op)
 				continue
 			}
 			h := s.park(op)
@@ -80,7 +85,7 @@ func (s *shard) run() {
 // loadUntilDone loads the shard, retrying; requests that arrive while it
 // cannot load get COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
 func (s *shard) loadUntilDone() bool {
-	return s.retryLoad(s.c.rt.stop, s.load, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "group coordinator", s.p)
+	return s.retryLoad(s.ctx.Done(), s.load, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "group coordinator", s.p)
 }
 
 // reject answers an operation with code.
@@ -88,14 +93,19 @@ func (s *shard) reject(code int16) func(operation) {
 	return func(op operation) { op.resp <- errorResponse(op.req, code) }
 }
 
-// load replays the partition into a fresh group.Shard, then Loaded.
+// load replays the partition's committed records into a fresh
+// group.Shard, then Loaded.
 func (s *shard) load() error {
-	part, err := s.c.cfg.Partition(s.p)
+	part, err := s.c.cfg.Partition(s.p, s.epoch)
+	if err != nil {
+		return err
+	}
+	end, err := part.CommittedEnd(s.ctx)
 	if err != nil {
 		return err
 	}
 	state := group.NewShard(s.c.cfg.Group)
-	if err := replayPartition(part, replayGroupBatch(state, s.c.log)); err != nil {
+	if err := replayPartition(part, end, replayGroupBatch(state, s.c.log)); err != nil {
 		return err
 	}
 	s.part, s.state = part, state
@@ -118,6 +128,18 @@ func replayGroupRecord(state *group.Shard, log *slog.Logger) func(key, value []b
 	}
 }
 
+// runRaw runs a raw operation; a response that waits for a commit waits
+// with the shard's other appends.
+func (s *shard) runRaw(op operation) {
+	resp, next := op.raw(s)
+	if next < 0 {
+		op.resp <- resp
+		return
+	}
+	h := s.park(op)
+	s.commits.wait(s.part, next, []group.Response{{Handle: h, Msg: resp}})
+}
+
 // park remembers an operation until its response comes.
 func (s *shard) park(op operation) group.Handle {
 	s.next++
@@ -126,8 +148,8 @@ func (s *shard) park(op operation) group.Handle {
 }
 
 // apply appends fx's records as one batch, waits for their commit, then
-// delivers the responses. On failure it answers NOT_COORDINATOR, unloads
-// and rebuilds the shard.
+// delivers the responses. On failure it answers as Kafka does (writeCode),
+// unloads and rebuilds the shard.
 func (s *shard) apply(fx group.Effects) {
 	for _, t := range fx.Transitions {
 		s.c.log.Debug("group state", "group", t.Group, "from", t.From, "to", t.To, "generation", t.Generation)
@@ -166,12 +188,18 @@ func (s *shard) committed(res commitResult) {
 	s.deliver(rs)
 }
 
-// reload answers NOT_COORDINATOR to the failed responses and to every
-// append still waiting, unloads, and rebuilds the state by replay.
+// reload answers the failed responses and every append still waiting
+// with err's code (failCode), unloads, and rebuilds the state by replay:
+// from the records committed, which include the failed ones if their
+// replication completes later, as Kafka's coordinators leave them.
 func (s *shard) reload(err error, failed []group.Response) {
-	s.c.log.Warn("group coordinator append failed; reloading", "partition", s.p, "err", err)
+	if s.ctx.Err() == nil {
+		s.c.log.Warn("group coordinator write failed; reloading", "partition", s.p, "err", err)
+	}
 	for _, r := range append(failed, s.commits.abandon()...) {
-		s.fail(r.Handle, kerr.NotCoordinator.Code)
+		if op, ok := s.pending[r.Handle]; ok {
+			s.fail(r.Handle, failCode(op.req, err))
+		}
 	}
 	s.deliver(s.state.Unload(s.c.cfg.Now()).Responses)
 	s.loadUntilDone()

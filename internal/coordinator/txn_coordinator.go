@@ -47,8 +47,9 @@ type TxnConfig struct {
 	// transaction.remove.expired.transaction.cleanup.interval.ms (1 h).
 	AbortInterval, ExpireInterval time.Duration
 	Image                         func() *metadata.Image
-	// Partition returns partition p of __transaction_state if this node leads it.
-	Partition func(p int32) (Partition, error)
+	// Partition returns partition p of __transaction_state if this node
+	// leads it at leader epoch epoch (NOT_LEADER_OR_FOLLOWER otherwise).
+	Partition func(p, epoch int32) (Partition, error)
 	// CreateTopic creates __transaction_state.
 	CreateTopic func(ctx context.Context) error
 	Markers     MarkerWriter
@@ -86,17 +87,19 @@ func NewTxn(cfg TxnConfig) (*TxnCoordinator, error) {
 		cfg.ExpireInterval = time.Hour
 	}
 	c := &TxnCoordinator{cfg: cfg, log: cfg.Logger}
-	c.rt = newRuntime(TxnTopic, cfg.NodeID, cfg.Image, func(p int32) *txnShard { return newTxnShard(c, p) })
+	c.rt = newRuntime(TxnTopic, cfg.NodeID, cfg.Image, func(p, epoch int32, ctx context.Context) *txnShard { return newTxnShard(c, p, epoch, ctx) })
 	return c, nil
 }
 
 // Start loads every shard this node leads, if the topic exists.
 func (c *TxnCoordinator) Start() {
-	if t := c.rt.topicMeta(); t != nil {
-		for p := range int32(len(t.Partitions)) {
-			c.rt.ledShard(p)
-		}
-	}
+	c.rt.follow()
+}
+
+// Follow loads the shards of the partitions this node has become leader
+// of and unloads the others; the broker calls it on every metadata image.
+func (c *TxnCoordinator) Follow() {
+	c.rt.follow()
 }
 
 // Close stops every shard; waiting requests get NOT_COORDINATOR.

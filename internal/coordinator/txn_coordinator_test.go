@@ -80,7 +80,7 @@ func startTxn(t *testing.T, f *fixture, im *metadata.Image, ids *pids, m *fakeMa
 	c, err := NewTxn(TxnConfig{
 		NodeID: 1, NumPartitions: 2, OffsetsPartitions: 50, Txn: cfg, Markers: m,
 		Image:     func() *metadata.Image { return im },
-		Partition: func(p int32) (Partition, error) { return f.parts[p], nil },
+		Partition: func(p, _ int32) (Partition, error) { return f.parts[p], nil },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

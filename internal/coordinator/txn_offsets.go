@@ -37,9 +37,12 @@ func (c *Coordinator) OffsetFetchStable(ctx context.Context, groupID string, top
 // CompleteTransaction writes a transaction marker to partition p of
 // __consumer_offsets through its shard and applies (COMMIT) or drops
 // (ABORT) the producer's pending offsets there. It returns the partition's
-// error code: NOT_LEADER_OR_FOLLOWER when this node does not lead it (or
-// stops), REQUEST_TIMED_OUT when ctx ends first, the log's refusal
-// (TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH).
+// error code once the marker is committed (on every in-sync replica, as
+// Kafka appends markers with acks=-1): NOT_LEADER_OR_FOLLOWER when this
+// node does not lead it (or stops), REQUEST_TIMED_OUT when ctx ends
+// first, the log's refusal (TRANSACTION_COORDINATOR_FENCED,
+// INVALID_PRODUCER_EPOCH), or the replication's failure
+// (NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT).
 func (c *Coordinator) CompleteTransaction(ctx context.Context, p int32, m record.EndTxn, tv int8) int16 {
 	req := kmsg.NewPtrWriteTxnMarkersRequest()
 	rm := kmsg.NewWriteTxnMarkersRequestMarker()
@@ -50,7 +53,7 @@ func (c *Coordinator) CompleteTransaction(ctx context.Context, p int32, m record
 	if !ok {
 		return kerr.NotLeaderForPartition.Code
 	}
-	op := operation{call: newCall(req), raw: func(s *shard) kmsg.Response {
+	op := operation{call: newCall(req), raw: func(s *shard) (kmsg.Response, int64) {
 		return s.appendMarker(req, m, tv)
 	}}
 	r, err := s.submit(ctx, c.rt.stop, op, op.resp)
@@ -60,26 +63,30 @@ func (c *Coordinator) CompleteTransaction(ctx context.Context, p int32, m record
 	case err != nil:
 		return kerr.RequestTimedOut.Code
 	}
-	return r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode
+	code := r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode
+	if code == kerr.NotCoordinator.Code {
+		code = kerr.NotLeaderForPartition.Code // the shard unloaded meanwhile
+	}
+	return code
 }
 
-// appendMarker appends m's marker to the shard's partition and, once it
-// is committed, applies or drops the producer's pending offsets.
-func (s *shard) appendMarker(req *kmsg.WriteTxnMarkersRequest, m record.EndTxn, tv int8) kmsg.Response {
+// appendMarker appends m's marker to the shard's partition and applies or
+// drops the producer's pending offsets; its response waits for the
+// marker's commit (next), unless the log refused it (next -1).
+func (s *shard) appendMarker(req *kmsg.WriteTxnMarkersRequest, m record.EndTxn, tv int8) (kmsg.Response, int64) {
 	resp := markersError(req, 0)
-	code := int16(0)
 	batch, err := record.BuildEndTxn(m)
+	next := int64(-1)
 	if err == nil {
-		err = s.part.AppendMarker(batch, tv)
+		next, err = s.part.AppendMarker(batch, tv)
 	}
 	if err != nil {
-		code = codeOf(err)
 		s.c.log.Warn("transaction marker on "+Topic+" refused", "partition", s.p, "producer", m.ProducerID, "err", err)
-	} else {
-		s.state.CompleteTxn(m.ProducerID, m.Commit)
+		resp.Markers[0].Topics[0].Partitions[0].ErrorCode = codeOf(err)
+		return resp, -1
 	}
-	resp.Markers[0].Topics[0].Partitions[0].ErrorCode = code
-	return resp
+	s.state.CompleteTxn(m.ProducerID, m.Commit)
+	return resp, next
 }
 
 // replayGroupBatch replays one batch of __consumer_offsets with

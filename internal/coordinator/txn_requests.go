@@ -128,9 +128,10 @@ func (c *TxnCoordinator) ListTransactions(ctx context.Context, f txn.ListFilter)
 }
 
 func (c *TxnCoordinator) listShard(ctx context.Context, p int32, f txn.ListFilter, out *kmsg.ListTransactionsResponse) error {
-	s, err := c.rt.shardFor(p)
-	if err != nil {
-		return err
+	s, ok := c.rt.ledShard(p)
+	if !ok {
+		out.ErrorCode = kerr.NotCoordinator.Code
+		return nil
 	}
 	req := kmsg.NewPtrListTransactionsRequest()
 	op := txnOp{call: newCall(req), fn: func(st *txn.Shard, now time.Time, h txn.Handle) txn.Effects {

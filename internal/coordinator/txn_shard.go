@@ -33,8 +33,10 @@ type markerBatch struct {
 // txnShard is the runtime of one partition of __transaction_state: one
 // goroutine owns the txn.Shard and every field below.
 type txnShard struct {
-	c *TxnCoordinator
-	p int32
+	c     *TxnCoordinator
+	p     int32
+	epoch int32           // the leader epoch: the coordinator epoch
+	ctx   context.Context // ends when the shard unloads
 	queue[txnOp]
 	results chan markerBatch
 
@@ -46,13 +48,13 @@ type txnShard struct {
 	commits committer[txnOut]
 }
 
-func newTxnShard(c *TxnCoordinator, p int32) *txnShard {
-	return &txnShard{c: c, p: p, queue: newQueue[txnOp](), results: make(chan markerBatch, 64),
+func newTxnShard(c *TxnCoordinator, p, epoch int32, ctx context.Context) *txnShard {
+	return &txnShard{c: c, p: p, epoch: epoch, ctx: ctx, queue: newQueue[txnOp](), results: make(chan markerBatch, 64),
 		pending: map[txn.Handle]txnOp{}}
 }
 
 func (s *txnShard) run() {
-	s.commits.start()
+	s.commits.start(s.ctx)
 	defer s.commits.stop()
 	defer s.shutdown()
 	if !s.loadUntilDone() {
@@ -64,10 +66,10 @@ func (s *txnShard) run() {
 	defer expire.Stop()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for s.ctx.Err() == nil {
 		resetTimer(timer, s.state.NextDeadline(), s.c.cfg.Now())
 		select {
-		case <-s.c.rt.stop:
+		case <-s.ctx.Done():
 			return
 		case op := <-s.ops:
 			s.next++
@@ -92,7 +94,7 @@ func (s *txnShard) run() {
 // loadUntilDone loads, retrying; requests meanwhile get
 // COORDINATOR_LOAD_IN_PROGRESS. It is false on stop.
 func (s *txnShard) loadUntilDone() bool {
-	return s.retryLoad(s.c.rt.stop, s.loadOnce, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "transaction coordinator", s.p)
+	return s.retryLoad(s.ctx.Done(), s.loadOnce, s.reject(kerr.CoordinatorLoadInProgress.Code), s.c.log, "transaction coordinator", s.p)
 }
 
 // reject answers an operation with code.
@@ -100,19 +102,20 @@ func (s *txnShard) reject(code int16) func(txnOp) {
 	return func(op txnOp) { op.resp <- txnErrorResponse(op.req, code) }
 }
 
-// loadOnce replays the partition into a new txn.Shard at the partition's
-// leader epoch (the coordinator epoch), then Loaded.
+// loadOnce replays the partition's committed records into a new
+// txn.Shard at the partition's leader epoch (the coordinator epoch, as in
+// Kafka), then Loaded, which resends the markers of prepared transactions.
 func (s *txnShard) loadOnce() error {
-	part, err := s.c.cfg.Partition(s.p)
+	part, err := s.c.cfg.Partition(s.p, s.epoch)
 	if err != nil {
 		return err
 	}
-	epoch := int32(0)
-	if t := s.c.rt.topicMeta(); t != nil && int(s.p) < len(t.Partitions) {
-		epoch = t.Partitions[s.p].LeaderEpoch
+	end, err := part.CommittedEnd(s.ctx)
+	if err != nil {
+		return err
 	}
-	state := txn.NewShard(s.c.cfg.Txn, epoch)
-	if err := replayPartition(part, replayTxnBatch(state, s.c.log)); err != nil {
+	state := txn.NewShard(s.c.cfg.Txn, s.epoch)
+	if err := replayPartition(part, end, replayTxnBatch(state, s.c.log)); err != nil {
 		return err
 	}
 	s.part, s.state = part, state
@@ -196,13 +199,19 @@ func (s *txnShard) committed(res commitResult) {
 	s.deliver(outs)
 }
 
-// reload answers NOT_COORDINATOR to what failed and to every append still
-// waiting, drops their markers, and rebuilds the state by replay.
+// reload answers what failed and every append still waiting with err's
+// code (writeCode: COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR, as
+// Kafka's TransactionStateManager maps a failed append), drops their
+// markers, and rebuilds the state by replay of the committed records
+// (which include the failed ones if their replication completes later:
+// the markers of a Prepare record go out then).
 func (s *txnShard) reload(err error, failed []txnOut) {
-	s.c.log.Warn("transaction coordinator append failed; reloading", "partition", s.p, "err", err)
+	if s.ctx.Err() == nil {
+		s.c.log.Warn("transaction coordinator write failed; reloading", "partition", s.p, "err", err)
+	}
 	for _, o := range append(failed, s.commits.abandon()...) {
 		if o.resp != nil {
-			s.fail(o.resp.Handle, kerr.NotCoordinator.Code)
+			s.fail(o.resp.Handle, writeCode(err))
 		}
 	}
 	s.loadUntilDone()
@@ -222,25 +231,16 @@ func (s *txnShard) deliver(outs []txnOut) {
 }
 
 // send writes a marker off the shard's goroutine and feeds its results
-// back.
+// back; an unload cancels it.
 func (s *txnShard) send(m txn.Marker) {
 	load := s.load
 	s.c.rt.wg.Add(1)
 	go func() {
 		defer s.c.rt.wg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-s.c.rt.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		results := s.c.cfg.Markers.WriteMarkers(ctx, m)
+		results := s.c.cfg.Markers.WriteMarkers(s.ctx, m)
 		select {
 		case s.results <- markerBatch{load: load, results: results}:
-		case <-s.c.rt.stop:
+		case <-s.ctx.Done():
 		}
 	}()
 }
