@@ -51,6 +51,10 @@ func route[Req kmsg.Request, R kmsg.Response](c clusterAPI, ctx context.Context,
 	if !c.b.activeController() {
 		return errorResponse(req, kerr.NotController).(R)
 	}
+	// A request from another node (heartbeats, AlterPartition) carries no
+	// timeout; without a quorum its proposal would wait forever.
+	ctx, cancel := withRequestTimeout(ctx, req, c.b.cfg.SessionTimeout)
+	defer cancel()
 	return local(ctx, req)
 }
 

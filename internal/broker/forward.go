@@ -105,14 +105,32 @@ func (c *controllerClient) close() {
 	clear(c.clients)
 }
 
+// withRequestTimeout bounds ctx by req's own timeout, or def for a request
+// without one: a controller operation must not wait on a quorum forever
+// (it holds the controller's lock meanwhile).
+func withRequestTimeout(ctx context.Context, req kmsg.Request, def time.Duration) (context.Context, context.CancelFunc) {
+	timeout := def
+	if t, ok := req.(kmsg.TimeoutRequest); ok && t.Timeout() > 0 {
+		timeout = time.Duration(t.Timeout()) * time.Millisecond
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// forwardTimeout bounds a forwarded request that carries no timeout of its
+// own (Kafka's request.timeout.ms default).
+const forwardTimeout = 30 * time.Second
+
 // forward answers req on the active controller: local (this node leads
 // the quorum) or over the network, retrying while the leadership moves,
-// until ctx ends; then the request's error response says NOT_CONTROLLER.
+// within the request's own timeout (forwardTimeout for those without
+// one); then its error response says REQUEST_TIMED_OUT.
 func forward[R kmsg.Response](ctx context.Context, c *controllerClient, req kmsg.Request, local func(context.Context) R) R {
+	ctx, cancel := withRequestTimeout(ctx, req, forwardTimeout)
+	defer cancel()
 	for {
 		id, err := c.active(ctx)
 		if err != nil {
-			return errorResponse(req, kerr.NotController).(R)
+			return errorResponse(req, kerr.RequestTimedOut).(R)
 		}
 		if id == c.self {
 			return local(ctx)
@@ -124,7 +142,7 @@ func forward[R kmsg.Response](ctx context.Context, c *controllerClient, req kmsg
 		c.log.Debug("forwarding to the active controller failed", "controller", id, "key", req.Key(), "err", err)
 		select {
 		case <-ctx.Done():
-			return errorResponse(req, kerr.NotController).(R)
+			return errorResponse(req, kerr.RequestTimedOut).(R)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
