@@ -9,9 +9,9 @@ GO ?= go
 FUZZTIME ?= 1m
 BENCHFLAGS ?=
 
-.PHONY: test deps vet unit race fuzz bench bench-inprocess limits cluster
+.PHONY: test deps vet unit race chaos-short fuzz bench bench-inprocess limits cluster
 
-test: deps vet unit race
+test: deps vet unit race chaos-short
 
 # kcat, confluent-kafka, kafka-python (Debian) and kafkajs (npm) for compat/;
 # a fast no-op, without network, when they are already installed.
@@ -27,6 +27,11 @@ unit:
 # The concurrent code again under the race detector (short mode: fewer seeds).
 race:
 	$(GO) test -race -short ./internal/...
+
+# Two faults of each kind against three samsa server processes (about 80 s);
+# make chaos runs the full suite.
+chaos-short:
+	SAMSA_CHAOS=1 $(GO) test -count=1 -run '^TestChaosShort$$' ./chaos/
 
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
