@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/scripttest"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/*.txt")
@@ -26,49 +25,11 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 // tests and the coordinators' scripts); -rewrite regenerates the output.
 // After every command the cluster invariants are checked.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f) })
-	}
-}
-
-func runScript(t *testing.T, path string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var out strings.Builder
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			out.WriteString(line + "\n")
-			continue
-		}
-		if i+1 >= len(lines) || lines[i+1] != "----" {
-			t.Fatalf("%s:%d: command without ----", path, i+1)
-		}
-		j := i + 2
-		for j < len(lines) && lines[j] != "" {
-			j++
-		}
-		want := strings.Join(lines[i+2:j], "\n")
-		where := fmt.Sprintf("%s:%d", path, i+1)
-		got := h.run(where, line)
-		if !*rewrite && got != want {
-			t.Errorf("%s: %s\ngot:\n%s\nwant:\n%s", where, line, got, want)
-		}
-		fmt.Fprintf(&out, "%s\n----\n%s\n", line, got)
-		i = j - 1
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range scripttest.Files(t) {
+		t.Run(scripttest.Name(f), func(t *testing.T) {
+			h := newHarness(t)
+			scripttest.RunFile(t, f, *rewrite, func(_ *testing.T, where, line string) string { return h.run(where, line) })
+		})
 	}
 }
 

@@ -35,6 +35,8 @@ var allowed = map[string][]string{
 	"internal/registry":    {"internal/config"},
 	"internal/metrics":     {},
 	"internal/lint":        {},
+	// The script-test runner, imported by tests only.
+	"internal/scripttest": {},
 	// The command line: Kafka clients only. Its packages share one row, so a
 	// noun may use the shared kit (internal/cli/kit) and nothing else of ours.
 	"internal/cli": {},

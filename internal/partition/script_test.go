@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"github.com/samsa-io/samsa/internal/log"
 	"github.com/samsa-io/samsa/internal/metadata"
 	"github.com/samsa-io/samsa/internal/record"
+	"github.com/samsa-io/samsa/internal/scripttest"
 	"github.com/samsa-io/samsa/internal/vfs"
 )
 
@@ -54,52 +53,14 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testda
 // Every command's output ends with the acks=all appends that finished
 // during it and the state of every node.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) { runScript(t, f) })
+	for _, f := range scripttest.Files(t) {
+		t.Run(scripttest.Name(f), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := &scriptHarness{t: t, waiters: map[int]*waiter{}, hws: map[hwKey]int64{}, fs: map[int32]*vfs.MemFS{}}
+				defer h.close()
+				scripttest.RunFile(t, f, *rewrite, func(_ *testing.T, where, line string) string { return h.run(where, line) })
+			})
 		})
-	}
-}
-
-func runScript(t *testing.T, path string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &scriptHarness{t: t, waiters: map[int]*waiter{}, hws: map[hwKey]int64{}, fs: map[int32]*vfs.MemFS{}}
-	defer h.close()
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var out strings.Builder
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			out.WriteString(line + "\n")
-			continue
-		}
-		if i+1 >= len(lines) || lines[i+1] != "----" {
-			t.Fatalf("%s:%d: command without ----", path, i+1)
-		}
-		j := i + 2
-		for j < len(lines) && lines[j] != "" {
-			j++
-		}
-		want := strings.Join(lines[i+2:j], "\n")
-		where := fmt.Sprintf("%s:%d", path, i+1)
-		got := h.run(where, line)
-		if !*rewrite && got != want {
-			t.Errorf("%s: %s\ngot:\n%s\nwant:\n%s", where, line, got, want)
-		}
-		fmt.Fprintf(&out, "%s\n----\n%s\n", line, got)
-		i = j - 1
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 

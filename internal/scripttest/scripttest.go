@@ -1,5 +1,6 @@
-// Package scripttest runs the coordinator state machines' script-driven
-// tests (as etcd raft's interaction tests do): testdata/*.txt files of
+// Package scripttest runs the state machines' script-driven tests (the
+// coordinators', the controller's, partition replication's), as etcd
+// raft's interaction tests do: testdata/*.txt files of
 // cases, each a command line, a "----" line, the expected output and a
 // blank line. Lines starting with # between cases are comments.
 package scripttest
@@ -20,16 +21,25 @@ type Command func(t *testing.T, where, line string) string
 // that start returns for it. With rewrite it writes the outputs it got as
 // the expected ones instead of checking them (then read the diff).
 func Run(t *testing.T, rewrite bool, start func() Command) {
+	for _, f := range Files(t) {
+		t.Run(Name(f), func(t *testing.T) { RunFile(t, f, rewrite, start()) })
+	}
+}
+
+// Files lists testdata/*.txt, failing t when there is none.
+func Files(t *testing.T) []string {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)
 	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScript(t, f, rewrite, start()) })
-	}
+	return files
 }
 
-func runScript(t *testing.T, path string, rewrite bool, run Command) {
+// Name is a script's subtest name: its file name without .txt.
+func Name(path string) string { return strings.TrimSuffix(filepath.Base(path), ".txt") }
+
+// RunFile runs one script against run (see Run).
+func RunFile(t *testing.T, path string, rewrite bool, run Command) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
