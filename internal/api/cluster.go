@@ -48,52 +48,38 @@ func (h *Handler) WithController(ctl Controller) *Handler {
 // built without a Controller has none to ask.
 type noController struct{}
 
-var notController = kerr.NotController.Code
+func notController[R kmsg.Response](req kmsg.Request) R {
+	return ErrorResponse(req, kerr.NotController).(R)
+}
 
 func (noController) BrokerRegistration(_ context.Context, r *kmsg.BrokerRegistrationRequest) *kmsg.BrokerRegistrationResponse {
-	resp := r.ResponseKind().(*kmsg.BrokerRegistrationResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.BrokerRegistrationResponse](r)
 }
 
 func (noController) BrokerHeartbeat(_ context.Context, r *kmsg.BrokerHeartbeatRequest) *kmsg.BrokerHeartbeatResponse {
-	resp := r.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.BrokerHeartbeatResponse](r)
 }
 
 func (noController) AlterPartition(_ context.Context, r *kmsg.AlterPartitionRequest) *kmsg.AlterPartitionResponse {
-	resp := r.ResponseKind().(*kmsg.AlterPartitionResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.AlterPartitionResponse](r)
 }
 
 func (noController) AllocateProducerIDs(_ context.Context, r *kmsg.AllocateProducerIDsRequest) *kmsg.AllocateProducerIDsResponse {
-	resp := r.ResponseKind().(*kmsg.AllocateProducerIDsResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.AllocateProducerIDsResponse](r)
 }
 
 func (noController) ElectLeaders(_ context.Context, r *kmsg.ElectLeadersRequest) *kmsg.ElectLeadersResponse {
-	resp := r.ResponseKind().(*kmsg.ElectLeadersResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.ElectLeadersResponse](r)
 }
 
 func (noController) AlterPartitionReassignments(_ context.Context, r *kmsg.AlterPartitionAssignmentsRequest) *kmsg.AlterPartitionAssignmentsResponse {
-	resp := r.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.AlterPartitionAssignmentsResponse](r)
 }
 
 func (noController) ListPartitionReassignments(_ context.Context, r *kmsg.ListPartitionReassignmentsRequest) *kmsg.ListPartitionReassignmentsResponse {
-	resp := r.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.ListPartitionReassignmentsResponse](r)
 }
 
 func (noController) DescribeQuorum(_ context.Context, r *kmsg.DescribeQuorumRequest) *kmsg.DescribeQuorumResponse {
-	resp := r.ResponseKind().(*kmsg.DescribeQuorumResponse)
-	resp.ErrorCode = notController
-	return resp
+	return notController[*kmsg.DescribeQuorumResponse](r)
 }

@@ -49,7 +49,7 @@ func route[Req kmsg.Request, R kmsg.Response](c clusterAPI, ctx context.Context,
 		return forward(ctx, c.b.ctlc, req, func(ctx context.Context) R { return local(ctx, req) })
 	}
 	if !c.b.activeController() {
-		return errorResponse(req, kerr.NotController).(R)
+		return api.ErrorResponse(req, kerr.NotController).(R)
 	}
 	// A request from another node (heartbeats, AlterPartition) carries no
 	// timeout; without a quorum its proposal would wait forever.

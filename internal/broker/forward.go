@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/samsa-io/samsa/internal/api"
 )
 
 // errNoController: no active controller answered before the deadline.
@@ -130,7 +132,7 @@ func forward[R kmsg.Response](ctx context.Context, c *controllerClient, req kmsg
 	for {
 		id, err := c.active(ctx)
 		if err != nil {
-			return errorResponse(req, kerr.RequestTimedOut).(R)
+			return api.ErrorResponse(req, kerr.RequestTimedOut).(R)
 		}
 		if id == c.self {
 			return local(ctx)
@@ -142,7 +144,7 @@ func forward[R kmsg.Response](ctx context.Context, c *controllerClient, req kmsg
 		c.log.Debug("forwarding to the active controller failed", "controller", id, "key", req.Key(), "err", err)
 		select {
 		case <-ctx.Done():
-			return errorResponse(req, kerr.RequestTimedOut).(R)
+			return api.ErrorResponse(req, kerr.RequestTimedOut).(R)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -1,15 +1,15 @@
-package broker
+package api
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// errorResponse answers req with code everywhere the response has room
+// ErrorResponse answers req with code everywhere the response has room
 // for one: per item for the admin requests that answer per topic or
-// resource, at the top for the rest. It covers the requests a broker
-// forwards to the controller.
-func errorResponse(req kmsg.Request, code *kerr.Error) kmsg.Response {
+// resource, at the top for the rest. It covers the cluster APIs and the
+// admin requests a broker forwards to the controller.
+func ErrorResponse(req kmsg.Request, code *kerr.Error) kmsg.Response {
 	resp := req.ResponseKind()
 	resp.SetVersion(req.GetVersion())
 	msg := &code.Message
