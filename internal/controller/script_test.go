@@ -52,38 +52,6 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// args are a command's key=value arguments and the others, in order.
-type args struct {
-	kv  map[string]string
-	pos []string
-}
-
-func parseArgs(fields []string) args {
-	a := args{kv: map[string]string{}}
-	for _, f := range fields {
-		if k, v, ok := strings.Cut(f, "="); ok {
-			a.kv[k] = v
-		} else {
-			a.pos = append(a.pos, f)
-		}
-	}
-	return a
-}
-
-func (a args) has(k string) bool { _, ok := a.kv[k]; return ok }
-
-func (a args) int(k string, def int64) int64 {
-	v, ok := a.kv[k]
-	if !ok {
-		return def
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		panic(fmt.Sprintf("%s=%q: %v", k, v, err))
-	}
-	return n
-}
-
 func ids(s string) []int32 {
 	if s == "" || s == "-" {
 		return []int32{}
@@ -109,7 +77,7 @@ func (h *harness) run(where, line string) (out string) {
 	}()
 	fields := strings.Fields(line)
 	before := h.store.Image()
-	res := h.command(fields[0], parseArgs(fields[1:]))
+	res := h.command(fields[0], scripttest.ParseArgs(fields[1:]))
 	after := h.store.Image()
 	if err := checkInvariants(before, after); err != nil {
 		h.t.Fatalf("%s: %s: invariant: %v", where, line, err)
@@ -120,7 +88,7 @@ func (h *harness) run(where, line string) (out string) {
 	return strings.TrimRight(res+"\n"+diff(before, after), "\n")
 }
 
-func (h *harness) command(cmd string, a args) string {
+func (h *harness) command(cmd string, a scripttest.Args) string {
 	ctx := context.Background()
 	switch cmd {
 	case "register":
@@ -132,7 +100,7 @@ func (h *harness) command(cmd string, a args) string {
 	case "beat":
 		return h.beat(a)
 	case "advance":
-		d, err := time.ParseDuration(a.pos[0])
+		d, err := time.ParseDuration(a.Pos[0])
 		if err != nil {
 			panic(err)
 		}
@@ -178,17 +146,17 @@ func kerrName(code int16) string {
 func incarnation(n int64) metadata.UUID { return metadata.UUID{15: byte(n)} }
 
 // register id=N [inc=N] [rack=R] [prev=N] [cluster=C]
-func (h *harness) register(a args) string {
+func (h *harness) register(a scripttest.Args) string {
 	req := kmsg.NewPtrBrokerRegistrationRequest()
 	req.Version = 3
-	req.BrokerID = int32(a.int("id", 0))
-	req.IncarnationID = incarnation(a.int("inc", int64(req.BrokerID)))
-	req.PreviousBrokerEpoch = a.int("prev", -1)
+	req.BrokerID = int32(a.Int("id", 0))
+	req.IncarnationID = incarnation(a.Int("inc", int64(req.BrokerID)))
+	req.PreviousBrokerEpoch = a.Int("prev", -1)
 	req.ClusterID = "c1"
-	if c, ok := a.kv["cluster"]; ok {
+	if c, ok := a.KV["cluster"]; ok {
 		req.ClusterID = c
 	}
-	if r, ok := a.kv["rack"]; ok {
+	if r, ok := a.KV["rack"]; ok {
 		req.Rack = &r
 	}
 	l := kmsg.NewBrokerRegistrationRequestListener()
@@ -203,12 +171,12 @@ func (h *harness) register(a args) string {
 }
 
 // heartbeat id=N [epoch=N] [offset=N] [fence] [shutdown]
-func (h *harness) heartbeat(a args) string {
+func (h *harness) heartbeat(a scripttest.Args) string {
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
-	req.BrokerID = int32(a.int("id", 0))
-	req.BrokerEpoch = a.int("epoch", h.epochs[req.BrokerID])
-	req.CurrentMetadataOffset = a.int("offset", int64(h.store.Image().Index))
-	req.WantFence, req.WantShutdown = slices.Contains(a.pos, "fence"), slices.Contains(a.pos, "shutdown")
+	req.BrokerID = int32(a.Int("id", 0))
+	req.BrokerEpoch = a.Int("epoch", h.epochs[req.BrokerID])
+	req.CurrentMetadataOffset = a.Int("offset", int64(h.store.Image().Index))
+	req.WantFence, req.WantShutdown = slices.Contains(a.Pos, "fence"), slices.Contains(a.Pos, "shutdown")
 	resp := h.c.KafkaBrokerHeartbeat(context.Background(), req)
 	if resp.ErrorCode != 0 {
 		return kerrName(resp.ErrorCode)
@@ -217,26 +185,26 @@ func (h *harness) heartbeat(a args) string {
 }
 
 // brokers ID... [racks=R,R...]: registers and unfences brokers.
-func (h *harness) brokers(a args) string {
-	racks := strings.Split(a.kv["racks"], ",")
-	for i, id := range a.pos {
-		reg := args{kv: map[string]string{"id": id}}
+func (h *harness) brokers(a scripttest.Args) string {
+	racks := strings.Split(a.KV["racks"], ",")
+	for i, id := range a.Pos {
+		reg := scripttest.Args{KV: map[string]string{"id": id}}
 		if i < len(racks) && racks[i] != "" {
-			reg.kv["rack"] = racks[i]
+			reg.KV["rack"] = racks[i]
 		}
 		if out := h.register(reg); !strings.HasPrefix(out, "epoch") {
 			return out
 		}
 	}
-	return h.beat(args{pos: a.pos})
+	return h.beat(scripttest.Args{Pos: a.Pos})
 }
 
 // beat ID...: a caught-up heartbeat from each broker; prints the answers
 // that are not plain "unfenced".
-func (h *harness) beat(a args) string {
+func (h *harness) beat(a scripttest.Args) string {
 	var out []string
-	for _, id := range a.pos {
-		if r := h.heartbeat(args{kv: map[string]string{"id": id}}); r != "caught-up=true fenced=false shutdown=false" {
+	for _, id := range a.Pos {
+		if r := h.heartbeat(scripttest.Args{KV: map[string]string{"id": id}}); r != "caught-up=true fenced=false shutdown=false" {
 			out = append(out, id+": "+r)
 		}
 	}
@@ -247,9 +215,9 @@ func (h *harness) beat(a args) string {
 }
 
 // create NAME [parts=N] [rf=N] [assign=1,2,3/2,3,4]
-func (h *harness) create(a args) string {
-	spec := TopicSpec{Name: a.pos[0], Partitions: int32(a.int("parts", -1)), ReplicationFactor: int16(a.int("rf", -1))}
-	if as, ok := a.kv["assign"]; ok {
+func (h *harness) create(a scripttest.Args) string {
+	spec := TopicSpec{Name: a.Pos[0], Partitions: int32(a.Int("parts", -1)), ReplicationFactor: int16(a.Int("rf", -1))}
+	if as, ok := a.KV["assign"]; ok {
 		for _, p := range strings.Split(as, "/") {
 			spec.Assignment = append(spec.Assignment, ids(p))
 		}
@@ -258,12 +226,12 @@ func (h *harness) create(a args) string {
 }
 
 // config TOPIC|cluster NAME=VALUE
-func (h *harness) config(a args) string {
-	ch := ConfigChange{Type: metadata.ResourceTopic, Name: a.pos[0], Incremental: true}
-	if a.pos[0] == "cluster" {
+func (h *harness) config(a scripttest.Args) string {
+	ch := ConfigChange{Type: metadata.ResourceTopic, Name: a.Pos[0], Incremental: true}
+	if a.Pos[0] == "cluster" {
 		ch.Type, ch.Name = metadata.ResourceBroker, ""
 	}
-	for k, v := range a.kv {
+	for k, v := range a.KV {
 		ch.Ops = append(ch.Ops, ConfigOp{Name: k, Op: OpSet, Value: &v})
 	}
 	return errString(h.c.AlterConfigs(context.Background(), []ConfigChange{ch}, false)[0])
@@ -276,29 +244,29 @@ func (h *harness) partition(tp string) (*metadata.Topic, int32) {
 }
 
 // alter TOPIC/P from=ID isr=1,2 [le=N] [pe=N] [v=N] [epochs=1:5,2:-1] [broker-epoch=N] [recovery=N]
-func (h *harness) alter(a args) string {
-	t, p := h.partition(a.pos[0])
+func (h *harness) alter(a scripttest.Args) string {
+	t, p := h.partition(a.Pos[0])
 	var cur metadata.Partition
 	if int(p) < len(t.Partitions) {
 		cur = t.Partitions[p]
 	}
-	if slices.Contains(a.pos, "unknown-topic") {
+	if slices.Contains(a.Pos, "unknown-topic") {
 		t = &metadata.Topic{Name: "unknown", ID: metadata.NewUUID()}
 	}
 	req := kmsg.NewPtrAlterPartitionRequest()
-	req.Version = int16(a.int("v", 2))
-	req.BrokerID = int32(a.int("from", int64(cur.Leader)))
-	req.BrokerEpoch = a.int("broker-epoch", h.epochs[req.BrokerID])
+	req.Version = int16(a.Int("v", 2))
+	req.BrokerID = int32(a.Int("from", int64(cur.Leader)))
+	req.BrokerEpoch = a.Int("broker-epoch", h.epochs[req.BrokerID])
 	rt := kmsg.NewAlterPartitionRequestTopic()
 	rt.Topic, rt.TopicID = t.Name, t.ID
 	rp := kmsg.NewAlterPartitionRequestTopicPartition()
-	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch = p, int32(a.int("le", int64(cur.LeaderEpoch))), int32(a.int("pe", int64(cur.PartitionEpoch)))
-	rp.LeaderRecoveryState = int8(a.int("recovery", 0))
-	rp.NewISR = ids(a.kv["isr"])
+	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch = p, int32(a.Int("le", int64(cur.LeaderEpoch))), int32(a.Int("pe", int64(cur.PartitionEpoch)))
+	rp.LeaderRecoveryState = int8(a.Int("recovery", 0))
+	rp.NewISR = ids(a.KV["isr"])
 	for _, id := range rp.NewISR {
 		rp.NewEpochISR = append(rp.NewEpochISR, kmsg.AlterPartitionRequestTopicPartitionNewEpochISR{BrokerID: id, BrokerEpoch: h.epochs[id]})
 	}
-	if e, ok := a.kv["epochs"]; ok {
+	if e, ok := a.KV["epochs"]; ok {
 		rp.NewEpochISR = nil
 		for _, pair := range strings.Split(e, ",") {
 			id, ep, _ := strings.Cut(pair, ":")
@@ -321,16 +289,16 @@ func (h *harness) alter(a args) string {
 }
 
 // elect preferred|unclean [TOPIC/P...] (none: all partitions)
-func (h *harness) elect(a args) string {
+func (h *harness) elect(a scripttest.Args) string {
 	req := kmsg.NewPtrElectLeadersRequest()
 	req.Version = 2
-	if a.pos[0] == "unclean" {
+	if a.Pos[0] == "unclean" {
 		req.ElectionType = ElectionUnclean
 	}
-	if len(a.pos) > 1 {
+	if len(a.Pos) > 1 {
 		req.Topics = []kmsg.ElectLeadersRequestTopic{}
 	}
-	for _, tp := range a.pos[1:] {
+	for _, tp := range a.Pos[1:] {
 		name, p, _ := strings.Cut(tp, "/")
 		n, _ := strconv.Atoi(p)
 		rt := kmsg.NewElectLeadersRequestTopic()
@@ -351,16 +319,16 @@ func (h *harness) elect(a args) string {
 }
 
 // reassign TOPIC/P REPLICAS|cancel [norf]
-func (h *harness) reassign(a args) string {
+func (h *harness) reassign(a scripttest.Args) string {
 	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
 	req.Version = 1
-	req.AllowReplicationFactorChange = !slices.Contains(a.pos, "norf")
-	name, p, _ := strings.Cut(a.pos[0], "/")
+	req.AllowReplicationFactorChange = !slices.Contains(a.Pos, "norf")
+	name, p, _ := strings.Cut(a.Pos[0], "/")
 	n, _ := strconv.Atoi(p)
 	rp := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
 	rp.Partition = int32(n)
-	if a.pos[1] != "cancel" {
-		rp.Replicas = ids(a.pos[1])
+	if a.Pos[1] != "cancel" {
+		rp.Replicas = ids(a.Pos[1])
 	}
 	rt := kmsg.NewAlterPartitionAssignmentsRequestTopic()
 	rt.Topic, rt.Partitions = name, []kmsg.AlterPartitionAssignmentsRequestTopicPartition{rp}

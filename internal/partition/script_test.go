@@ -175,7 +175,7 @@ func (h *scriptHarness) run(where, line string) string {
 		}
 	}()
 	fields := strings.Fields(line)
-	a := parseScriptArgs(fields[1:])
+	a := scripttest.ParseArgs(fields[1:])
 	var out []string
 	switch fields[0] {
 	case "cluster":
@@ -187,7 +187,7 @@ func (h *scriptHarness) run(where, line string) string {
 	case "fetch":
 		out = h.fetch(a)
 	case "advance":
-		d, err := time.ParseDuration(a.pos[0])
+		d, err := time.ParseDuration(a.Pos[0])
 		if err != nil {
 			panic(err)
 		}
@@ -201,21 +201,21 @@ func (h *scriptHarness) run(where, line string) string {
 		}
 		synctest.Wait()
 	case "drop", "heal":
-		l, r, ok := strings.Cut(a.kv["link"], "->")
+		l, r, ok := strings.Cut(a.KV["link"], "->")
 		if !ok {
 			panic("link=A->B")
 		}
 		h.c.partitionNet(int32(atoi(l)), int32(atoi(r)), fields[0] == "drop")
 	case "controller":
 		h.c.mu.Lock()
-		h.c.refuse = a.pos[0] == "refuse"
+		h.c.refuse = a.Pos[0] == "refuse"
 		h.c.mu.Unlock()
 	case "kill":
-		id := int32(a.int("node", 0))
+		id := int32(a.Int("node", 0))
 		h.fs[id] = h.c.kill(id)
 		synctest.Wait()
 	case "restart":
-		id := int32(a.int("node", 0))
+		id := int32(a.Int("node", 0))
 		h.boots[id]++
 		h.boot(id, h.fs[id])
 		delete(h.fs, id)
@@ -233,44 +233,6 @@ func (h *scriptHarness) run(where, line string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-type scriptArgs struct {
-	kv  map[string]string
-	pos []string
-}
-
-func parseScriptArgs(fields []string) scriptArgs {
-	a := scriptArgs{kv: map[string]string{}}
-	for _, f := range fields {
-		if k, v, ok := strings.Cut(f, "="); ok {
-			a.kv[k] = v
-		} else {
-			a.pos = append(a.pos, f)
-		}
-	}
-	return a
-}
-
-func (a scriptArgs) has(k string) bool { _, ok := a.kv[k]; return ok }
-
-func (a scriptArgs) int(k string, def int) int {
-	if v, ok := a.kv[k]; ok {
-		return atoi(v)
-	}
-	return def
-}
-
-func (a scriptArgs) dur(k string, def time.Duration) time.Duration {
-	v, ok := a.kv[k]
-	if !ok {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		panic(err)
-	}
-	return d
 }
 
 func atoi(s string) int {
@@ -304,8 +266,8 @@ func joinIDs(ids []int32) string {
 }
 
 // nodes are the brokers a command names with node=, else all of them.
-func (h *scriptHarness) nodes(a scriptArgs) []int32 {
-	if v, ok := a.kv["node"]; ok {
+func (h *scriptHarness) nodes(a scripttest.Args) []int32 {
+	if v, ok := a.KV["node"]; ok {
 		return idList(v)
 	}
 	return h.ids
@@ -332,11 +294,11 @@ func (h *scriptHarness) part(id int32) *Partition {
 	return p
 }
 
-func (h *scriptHarness) cluster(a scriptArgs) []string {
-	h.ids = idList(a.kv["nodes"])
+func (h *scriptHarness) cluster(a scripttest.Args) []string {
+	h.ids = idList(a.KV["nodes"])
 	h.boots = map[int32]int{}
 	h.pending = map[int32][]*gatedFetch{}
-	c := &cluster{t: h.t, topic: "t", id: metadata.NewUUID(), lagMax: a.dur("lag", 30*time.Second), im: metadata.Empty(),
+	c := &cluster{t: h.t, topic: "t", id: metadata.NewUUID(), lagMax: a.Duration("lag", 30*time.Second), im: metadata.Empty(),
 		nodes: map[int32]*broker{}, cut: map[[2]int32]bool{}}
 	h.c = c
 	var recs []metadata.Record
@@ -345,8 +307,8 @@ func (h *scriptHarness) cluster(a scriptArgs) []string {
 	}
 	recs = append(recs, metadata.Record{Topic: &metadata.TopicRecord{Name: c.topic, ID: c.id}})
 	c.apply(recs...)
-	if n := a.int("min-isr", 0); n > 0 {
-		c.setMinISR(n)
+	if n := a.Int("min-isr", 0); n > 0 {
+		c.setMinISR(int(n))
 	}
 	for _, id := range h.ids {
 		h.boot(id, vfs.NewMem())
@@ -357,7 +319,7 @@ func (h *scriptHarness) cluster(a scriptArgs) []string {
 // image commits the next partition state, as an election or a
 // reassignment by the controller would: the next leader epoch unless
 // epoch= says otherwise (the same epoch changes only the ISR).
-func (h *scriptHarness) image(a scriptArgs) []string {
+func (h *scriptHarness) image(a scripttest.Args) []string {
 	c := h.c
 	c.mu.Lock()
 	t := c.im.Topic(c.topic)
@@ -365,29 +327,29 @@ func (h *scriptHarness) image(a scriptArgs) []string {
 	if len(t.Partitions) > 0 {
 		cur = t.Partitions[0]
 	}
-	epoch := int32(a.int("epoch", int(cur.LeaderEpoch)+1))
-	rec := &metadata.PartitionRecord{TopicID: c.id, Replicas: h.ids, ISR: idList(a.kv["isr"]),
-		Leader: int32(a.int("leader", -1)), LeaderEpoch: epoch, PartitionEpoch: cur.PartitionEpoch + 1}
+	epoch := int32(a.Int("epoch", int64(cur.LeaderEpoch)+1))
+	rec := &metadata.PartitionRecord{TopicID: c.id, Replicas: h.ids, ISR: idList(a.KV["isr"]),
+		Leader: int32(a.Int("leader", -1)), LeaderEpoch: epoch, PartitionEpoch: cur.PartitionEpoch + 1}
 	c.applyLocked(metadata.Record{Partition: rec})
 	c.mu.Unlock()
 	synctest.Wait()
 	return nil
 }
 
-func (h *scriptHarness) append(a scriptArgs) []string {
-	id := int32(a.int("node", 0))
+func (h *scriptHarness) append(a scripttest.Args) []string {
+	id := int32(a.Int("node", 0))
 	acks := int16(-1)
-	switch a.kv["acks"] {
+	switch a.KV["acks"] {
 	case "", "all", "-1":
 	default:
-		acks = int16(atoi(a.kv["acks"]))
+		acks = int16(atoi(a.KV["acks"]))
 	}
 	p := h.part(id)
 	if p == nil {
 		return []string{fmt.Sprintf("n%d: no partition", id)}
 	}
 	var out []string
-	for range a.int("batches", 1) {
+	for range a.Int("batches", 1) {
 		h.nextWaiter++
 		n := h.nextWaiter
 		ap, err := p.AppendAcks(batch(h.t, time.Now().UnixMilli(), fmt.Sprintf("w%d", n)), acks)
@@ -402,7 +364,7 @@ func (h *scriptHarness) append(a scriptArgs) []string {
 			out = append(out, fmt.Sprintf("w%d: offset %d ok", n, ap.BaseOffset))
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), a.dur("timeout", 30*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), a.Duration("timeout", 30*time.Second))
 		w := &waiter{id: n, node: id, base: ap.BaseOffset, next: ap.Next, cancel: cancel, done: make(chan struct{})}
 		h.waiters[n] = w
 		go func() {
@@ -447,11 +409,11 @@ func errName(err error) string {
 
 // fetch releases, node by node, the replica fetch each has in flight and
 // answers it as the leader's Fetch handler would, without long polling.
-func (h *scriptHarness) fetch(a scriptArgs) []string {
+func (h *scriptHarness) fetch(a scripttest.Args) []string {
 	var out []string
-	for range a.int("rounds", 1) {
+	for range a.Int("rounds", 1) {
 		for _, id := range h.nodes(a) {
-			if p := h.part(id); !a.has("node") && (p == nil || p.IsLeader()) {
+			if p := h.part(id); !a.Has("node") && (p == nil || p.IsLeader()) {
 				continue // fetch with no node= releases the followers' fetches
 			}
 			h.gateMu.Lock()
@@ -534,16 +496,16 @@ func describeBatches(b []byte) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
-func (h *scriptHarness) read(a scriptArgs) []string {
-	id := int32(a.int("node", 0))
+func (h *scriptHarness) read(a scripttest.Args) []string {
+	id := int32(a.Int("node", 0))
 	p := h.part(id)
 	if p == nil {
 		return []string{fmt.Sprintf("n%d: no partition", id)}
 	}
-	res, err := p.Read(int64(a.int("offset", 0)), 1<<20, true)
+	res, err := p.Read(int64(a.Int("offset", 0)), 1<<20, true)
 	if err == nil && !p.IsLeader() {
 		// What a consumer's Fetch gets (ReadFetch): only the leader serves.
-		_, err = p.ReadFetch(int64(a.int("offset", 0)), 1<<20, true)
+		_, err = p.ReadFetch(int64(a.Int("offset", 0)), 1<<20, true)
 	}
 	if err != nil {
 		return []string{fmt.Sprintf("n%d read: %s", id, errName(err))}

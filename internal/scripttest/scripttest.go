@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Command executes one command line of a script and returns its output;
@@ -72,4 +74,54 @@ func RunFile(t *testing.T, path string, rewrite bool, run Command) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Args are a command line's key=value arguments (KV) and the others, in
+// order (Pos).
+type Args struct {
+	KV  map[string]string
+	Pos []string
+}
+
+// ParseArgs splits a command line's fields after the command name.
+func ParseArgs(fields []string) Args {
+	a := Args{KV: map[string]string{}}
+	for _, f := range fields {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			a.KV[k] = v
+		} else {
+			a.Pos = append(a.Pos, f)
+		}
+	}
+	return a
+}
+
+// Has reports whether key k was given.
+func (a Args) Has(k string) bool { _, ok := a.KV[k]; return ok }
+
+// Int is key k as an integer, def when absent; a malformed one panics
+// (a broken script).
+func (a Args) Int(k string, def int64) int64 {
+	v, ok := a.KV[k]
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		panic(fmt.Sprintf("scripttest: %s=%q is not an integer", k, v))
+	}
+	return n
+}
+
+// Duration is key k as a time.Duration, def when absent.
+func (a Args) Duration(k string, def time.Duration) time.Duration {
+	v, ok := a.KV[k]
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		panic(fmt.Sprintf("scripttest: %s=%q is not a duration", k, v))
+	}
+	return d
 }
