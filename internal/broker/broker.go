@@ -75,7 +75,7 @@ func Start(cfg Config) (b *Broker, err error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	b = &Broker{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), dialer: newNodeDialer(cfg.DialMap), lc: newLifecycle()}
+	b = &Broker{cfg: cfg, log: cfg.Logger, stop: make(chan struct{}), dialer: newNodeDialer(cfg.DialMap, cfg.Dial), lc: newLifecycle()}
 	b.m = metrics.NewBroker(b.partitionStats)
 	var undo []func()
 	defer func() {
@@ -341,6 +341,41 @@ func (b *Broker) MetricsAddr() string {
 		return ""
 	}
 	return b.metrics.addr()
+}
+
+// Abort stops the node as a crash would, as far as one process allows: no
+// controlled shutdown, no draining, no final checkpoint, and the logs'
+// files released without a sync, snapshot or index write (log.Dir.Abandon),
+// so the next Start recovers as after a crash. Listeners and connections
+// close at once; goroutines stop. For tests; Close after Abort (or Abort
+// after Close) does nothing.
+func (b *Broker) Abort() {
+	b.closeOnce.Do(func() {
+		now, cancel := context.WithCancel(context.Background())
+		cancel() // closing servers with a done context aborts their connections
+		close(b.lc.quit)
+		b.ctlc.close() // fails the lifecycle loop's in-flight requests
+		<-b.lc.done
+		b.txn.Close()
+		b.groups.Close()
+		b.server.Close(now)
+		if b.ctlServer != nil {
+			b.ctlServer.Close(now)
+		}
+		if b.metrics != nil {
+			b.metrics.close()
+		}
+		close(b.stop)
+		b.bg.Wait()
+		b.parts.Close()
+		b.leaders.close()
+		b.quorum.Close()
+		if b.stopController != nil {
+			b.stopController()
+		}
+		b.dir.Abandon()
+		b.log.Info("samsa aborted")
+	})
 }
 
 // Close stops the node in order: the listener drains, background work

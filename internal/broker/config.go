@@ -36,6 +36,9 @@ type Config struct {
 	// DialMap rewrites the addresses this node dials to reach other nodes
 	// (a fault-injection seam: dial.go).
 	DialMap map[string]string
+	// Dial, when set, dials other nodes instead of a net.Dialer (after
+	// DialMap's rewrites): a test seam, as DialMap.
+	Dial DialFunc
 	// UncleanLeaderElection is unclean.leader.election.enable.
 	UncleanLeaderElection bool
 	// AutoLeaderRebalance is auto.leader.rebalance.enable, checked every

@@ -5,6 +5,8 @@ package broker
 // fault-injection seam: the chaos suite (chaos/) sets SAMSA_TEST_DIAL_MAP
 // so each node reaches the others through proxies it can cut, while
 // clients still reach every node directly. Nothing else sets it.
+// Config.Dial, when set, replaces the network dial itself: samsatest
+// routes an in-process cluster's node-to-node connections through it.
 
 import (
 	"context"
@@ -34,20 +36,28 @@ func ParseDialMap(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// nodeDialer dials other nodes, through Config.DialMap's rewrites.
+// DialFunc dials a network address (Config.Dial).
+type DialFunc func(ctx context.Context, network, addr string) (stdnet.Conn, error)
+
+// nodeDialer dials other nodes, through Config.DialMap's rewrites and
+// then Config.Dial when set (samsatest cuts and pauses links with it).
 type nodeDialer struct {
 	rewrite map[string]string
+	dial    DialFunc
 	d       stdnet.Dialer
 }
 
-func newNodeDialer(rewrite map[string]string) *nodeDialer {
-	return &nodeDialer{rewrite: rewrite, d: stdnet.Dialer{Timeout: 5 * time.Second, KeepAlive: 15 * time.Second}}
+func newNodeDialer(rewrite map[string]string, dial DialFunc) *nodeDialer {
+	return &nodeDialer{rewrite: rewrite, dial: dial, d: stdnet.Dialer{Timeout: 5 * time.Second, KeepAlive: 15 * time.Second}}
 }
 
 // DialContext dials addr, or what the map sends it to.
 func (n *nodeDialer) DialContext(ctx context.Context, network, addr string) (stdnet.Conn, error) {
 	if to, ok := n.rewrite[addr]; ok {
 		addr = to
+	}
+	if n.dial != nil {
+		return n.dial(ctx, network, addr)
 	}
 	return n.d.DialContext(ctx, network, addr)
 }

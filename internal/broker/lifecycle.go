@@ -177,6 +177,8 @@ func (b *Broker) heartbeatLoop() bool {
 			if wantShutdown {
 				return false
 			}
+		case <-b.lc.quit: // Abort: no controlled shutdown
+			return false
 		}
 	}
 }
@@ -224,6 +226,8 @@ func (b *Broker) sleep(d time.Duration) bool {
 	case <-time.After(d):
 		return true
 	case <-b.lc.shutdown:
+		return false
+	case <-b.lc.quit:
 		return false
 	}
 }

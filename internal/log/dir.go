@@ -263,6 +263,14 @@ func (d *Dir) Maintain() error {
 	return errors.Join(errs...)
 }
 
+// Abandon releases every log's files without the clean close's steps or
+// a final checkpoint (Log.Abandon): what a crash leaves, for tests.
+func (d *Dir) Abandon() {
+	for _, tp := range d.Partitions() {
+		d.Log(tp).Abandon()
+	}
+}
+
 // Close closes every log and writes the final checkpoints, whose recovery
 // points then cover everything: the next open rescans only active segments.
 func (d *Dir) Close() error {

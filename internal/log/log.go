@@ -608,6 +608,24 @@ func (l *Log) Epochs() []EpochEntry {
 	return l.epochs.snapshot()
 }
 
+// Abandon releases the log's files as a crash would leave them: no fsync,
+// no producer snapshot, no index writes, queued group-commit writes
+// dropped. The next open recovers as after a crash. For in-process crash
+// tests (broker.Abort); a closed log stays closed.
+func (l *Log) Abandon() {
+	l.maint.Lock()
+	defer l.maint.Unlock()
+	l.mu.Lock()
+	if l.closed.Swap(true) {
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	for _, s := range l.segments() {
+		s.release()
+	}
+}
+
 // Close fsyncs the log, writes the active segment's indexes and closes its
 // files. The caller then checkpoints RecoveryPoint.
 func (l *Log) Close() error {
