@@ -35,6 +35,10 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 		voters[i] = fmt.Sprintf("%d@%s", i+1, ctl[i])
 	}
 	c := &Cluster{t: t}
+	f := newFabric(n)
+	for i := range n {
+		f.owner[kafka[i]], f.owner[ctl[i]] = i, i
+	}
 	for i := range n {
 		props := map[string]string{}
 		for k, v := range o.Props {
@@ -49,7 +53,8 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 			t.Fatalf("samsatest: node %d: %v", i+1, err)
 		}
 		cfg.Logger, cfg.MetricsAddr = o.Logger, ""
-		node := &Node{t: t, cfg: cfg, addr: kafka[i], ctlAddr: ctl[i]}
+		cfg.Dial = f.dialer(i)
+		node := &Node{t: t, cfg: cfg, addr: kafka[i], ctlAddr: ctl[i], net: f, idx: i}
 		c.Nodes = append(c.Nodes, node)
 	}
 	for _, node := range c.Nodes {

@@ -26,6 +26,9 @@ type Node struct {
 	// ctlAddr is the controller listener of a cluster's node.
 	ctlAddr string
 	b       *broker.Broker
+	// net is a cluster's fabric (faults.go), idx this node's place in it.
+	net *fabric
+	idx int
 }
 
 // Option changes the node's configuration.
@@ -114,6 +117,12 @@ func (n *Node) start() {
 			n.t.Fatalf("samsatest: controller listen: %v", err)
 		}
 	}
+	if n.net != nil {
+		g := n.net.gates[n.idx]
+		g.reset()
+		cfg.Listener = gatedListener{ln, g}
+		cfg.ControllerListener = gatedListener{cfg.ControllerListener, g}
+	}
 	b, err := broker.Start(cfg)
 	if err != nil {
 		ln.Close()
@@ -142,14 +151,18 @@ func (n *Node) Stop() {
 	if n.b == nil {
 		return
 	}
+	if n.net != nil {
+		n.net.gates[n.idx].resume() // a paused process is continued, then stopped
+	}
 	if err := n.b.Close(); err != nil {
 		n.t.Errorf("samsatest: stop: %v", err)
 	}
 	n.b = nil
 }
 
-// Restart stops the node cleanly and starts it again on the same data
-// directory and port.
+// Restart stops the node cleanly, if it runs, and starts it again on the
+// same data directory and ports; after Kill, the start recovers as after
+// a crash.
 func (n *Node) Restart() {
 	n.t.Helper()
 	n.Stop()
