@@ -26,9 +26,13 @@ type Cluster struct {
 func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
 	o := options(opts)
+	// The listeners stay bound from here to the nodes' first start, so no
+	// other test process can take their ports in between.
 	kafka, ctl := make([]string, n), make([]string, n)
+	kafkaLn, ctlLn := make([]net.Listener, n), make([]net.Listener, n)
 	for i := range n {
-		kafka[i], ctl[i] = freeAddr(t), freeAddr(t)
+		kafkaLn[i], ctlLn[i] = listenLoopback(t), listenLoopback(t)
+		kafka[i], ctl[i] = kafkaLn[i].Addr().String(), ctlLn[i].Addr().String()
 	}
 	voters := make([]string, n)
 	for i := range n {
@@ -54,7 +58,7 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 		}
 		cfg.Logger, cfg.MetricsAddr = o.Logger, ""
 		cfg.Dial = f.dialer(i)
-		node := &Node{t: t, cfg: cfg, addr: kafka[i], ctlAddr: ctl[i], net: f, idx: i}
+		node := &Node{t: t, cfg: cfg, addr: kafka[i], ctlAddr: ctl[i], net: f, idx: i, bound: kafkaLn[i], ctlBound: ctlLn[i]}
 		c.Nodes = append(c.Nodes, node)
 	}
 	for _, node := range c.Nodes {
@@ -86,13 +90,11 @@ func (c *Cluster) Addrs() []string {
 // Node returns the node with node.id id.
 func (c *Cluster) Node(id int32) *Node { return c.Nodes[id-1] }
 
-// freeAddr picks a free loopback port. The port is released before the
-// node binds it again; on loopback nothing else takes it in between.
-func freeAddr(t testing.TB) string {
+// listenLoopback binds a free loopback port.
+func listenLoopback(t testing.TB) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("samsatest: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return ln
 }

@@ -25,6 +25,9 @@ type Node struct {
 	addr string
 	// ctlAddr is the controller listener of a cluster's node.
 	ctlAddr string
+	// bound and ctlBound are a cluster node's listeners, bound before its
+	// first start; later starts bind the same addresses again.
+	bound, ctlBound net.Listener
 	b       *broker.Broker
 	// net is a cluster's fabric (faults.go), idx this node's place in it.
 	net *fabric
@@ -106,16 +109,23 @@ func (n *Node) start() {
 	if n.addr != "" {
 		cfg.ListenAddr = n.addr // a restart keeps the port clients know
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		n.t.Fatalf("samsatest: listen: %v", err)
+	ln, ctl := n.bound, n.ctlBound
+	n.bound, n.ctlBound = nil, nil
+	var err error
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			n.t.Fatalf("samsatest: listen: %v", err)
+		}
 	}
 	cfg.Listener = ln
-	if n.ctlAddr != "" {
-		if cfg.ControllerListener, err = net.Listen("tcp", n.ctlAddr); err != nil {
+	if ctl == nil && n.ctlAddr != "" {
+		if ctl, err = net.Listen("tcp", n.ctlAddr); err != nil {
 			ln.Close()
 			n.t.Fatalf("samsatest: controller listen: %v", err)
 		}
+	}
+	if ctl != nil {
+		cfg.ControllerListener = ctl
 	}
 	if n.net != nil {
 		g := n.net.gates[n.idx]
