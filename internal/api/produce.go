@@ -10,7 +10,8 @@ package api
 // nothing appended), then is answered once every in-sync replica has the
 // batch (the high watermark passed it), or with REQUEST_TIMED_OUT after
 // timeout_ms, NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR fell below
-// min.insync.replicas, NOT_LEADER_OR_FOLLOWER when leadership moved. Topic ids replace names from v13 (KIP-516). Errors are
+// min.insync.replicas, NOT_LEADER_OR_FOLLOWER when leadership moved.
+// Topic ids replace names from v13 (KIP-516). Errors are
 // per partition; NOT_LEADER_OR_FOLLOWER carries the current leader
 // (KIP-951). A transactional batch is first verified with, or from v12
 // under transactions v2 added to, its transaction (KIP-890 parts 1 and 2;
@@ -40,9 +41,10 @@ type pendingCommit struct {
 	p    Partition
 	next int64
 	resp *kmsg.ProduceResponseTopicPartition
-	// leader, for a batch that lost its leader while waiting, is KIP-951's
-	// hint at the new one.
-	leader func() kmsg.ProduceResponseTopicPartitionCurrentLeader
+	// h and topic find KIP-951's hint at the new leader for a batch that
+	// lost its leader while waiting (resp.Partition is the partition).
+	h     *Handler
+	topic string
 }
 
 // commitWait is what the batches of a produce wait for: acks=-1 waits for
@@ -133,10 +135,7 @@ func (h *Handler) produceOne(ctx context.Context, r *kmsg.ProduceRequest, im *me
 	if h.deps.Produced != nil {
 		h.deps.Produced(topic, int64(len(rp.Records)), int64(recordCount(rp.Records)))
 	}
-	leader := func() kmsg.ProduceResponseTopicPartitionCurrentLeader {
-		return currentLeader(h.image(), topic, rp.Partition)
-	}
-	return pendingCommit{p: p, next: next, resp: out, leader: leader}, true
+	return pendingCommit{p: p, next: next, resp: out, h: h, topic: topic}, true
 }
 
 // firstError names the first partition error of a response, or "".
@@ -181,8 +180,8 @@ func (pc *pendingCommit) commit(ctx context.Context, acks int16) {
 		pc.resp.ErrorCode = errCode(err)
 		pc.resp.ErrorMessage = errMessage(err)
 		pc.resp.BaseOffset = -1
-		if errors.Is(err, kerr.NotLeaderForPartition) && pc.leader != nil {
-			pc.resp.CurrentLeader = pc.leader()
+		if errors.Is(err, kerr.NotLeaderForPartition) && pc.h != nil {
+			pc.resp.CurrentLeader = currentLeader(pc.h.image(), pc.topic, pc.resp.Partition)
 		}
 	}
 }
