@@ -28,7 +28,7 @@ type Node struct {
 	// bound and ctlBound are a cluster node's listeners, bound before its
 	// first start; later starts bind the same addresses again.
 	bound, ctlBound net.Listener
-	b       *broker.Broker
+	b               *broker.Broker
 	// net is a cluster's fabric (faults.go), idx this node's place in it.
 	net *fabric
 	idx int

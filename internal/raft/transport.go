@@ -40,8 +40,8 @@ type TCPConfig struct {
 	// Dial opens connections to peers; nil is a net.Dialer with
 	// DialTimeout. (The broker passes its own, whose address map is the
 	// chaos suite's fault-injection seam.)
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	Logger    *slog.Logger // default slog.Default()
+	Dial   func(ctx context.Context, network, addr string) (net.Conn, error)
+	Logger *slog.Logger // default slog.Default()
 }
 
 const (
