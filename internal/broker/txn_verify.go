@@ -46,7 +46,7 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, r *kmsg.AddPartitionsTo
 			node = t.Partitions[p].Leader
 		}
 		if node < 0 {
-			resp.Transactions = append(resp.Transactions, txnFailed(tx, kerr.CoordinatorNotAvailable.Code))
+			resp.Transactions = append(resp.Transactions, coordinator.TxnFailed(tx, kerr.CoordinatorNotAvailable.Code))
 			continue
 		}
 		if byNode[node] == nil {
@@ -88,7 +88,7 @@ func (b *Broker) forwardAddPartitions(ctx context.Context, node int32, r *kmsg.A
 		}
 		resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 		for _, tx := range r.Transactions {
-			resp.Transactions = append(resp.Transactions, txnFailed(tx, kerr.NetworkException.Code))
+			resp.Transactions = append(resp.Transactions, coordinator.TxnFailed(tx, kerr.NetworkException.Code))
 		}
 		return resp
 	}
@@ -104,19 +104,4 @@ func (b *Broker) forwardAddPartitions(ctx context.Context, node int32, r *kmsg.A
 		return fail(err)
 	}
 	return got.(*kmsg.AddPartitionsToTxnResponse)
-}
-
-// txnFailed answers every partition of one transaction with code.
-func txnFailed(tx kmsg.AddPartitionsToTxnRequestTransaction, code int16) kmsg.AddPartitionsToTxnResponseTransaction {
-	res := kmsg.NewAddPartitionsToTxnResponseTransaction()
-	res.TransactionalID = tx.TransactionalID
-	for _, t := range tx.Topics {
-		rt := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
-		rt.Topic = t.Topic
-		for _, p := range t.Partitions {
-			rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTransactionTopicPartition{Partition: p, ErrorCode: code})
-		}
-		res.Topics = append(res.Topics, rt)
-	}
-	return res
 }

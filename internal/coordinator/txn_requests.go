@@ -212,17 +212,23 @@ func addError(r *kmsg.AddPartitionsToTxnRequest, code int16) *kmsg.AddPartitions
 		resp.Topics = append(resp.Topics, rt)
 	}
 	for _, tx := range r.Transactions {
-		res := kmsg.NewAddPartitionsToTxnResponseTransaction()
-		res.TransactionalID = tx.TransactionalID
-		for _, t := range tx.Topics {
-			rt := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
-			rt.Topic = t.Topic
-			for _, p := range t.Partitions {
-				rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTransactionTopicPartition{Partition: p, ErrorCode: code})
-			}
-			res.Topics = append(res.Topics, rt)
-		}
-		resp.Transactions = append(resp.Transactions, res)
+		resp.Transactions = append(resp.Transactions, TxnFailed(tx, code))
 	}
 	return resp
+}
+
+// TxnFailed answers every partition of one transaction of an
+// AddPartitionsToTxn v4+ request with code.
+func TxnFailed(tx kmsg.AddPartitionsToTxnRequestTransaction, code int16) kmsg.AddPartitionsToTxnResponseTransaction {
+	res := kmsg.NewAddPartitionsToTxnResponseTransaction()
+	res.TransactionalID = tx.TransactionalID
+	for _, t := range tx.Topics {
+		rt := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rt.Partitions = append(rt.Partitions, kmsg.AddPartitionsToTxnResponseTransactionTopicPartition{Partition: p, ErrorCode: code})
+		}
+		res.Topics = append(res.Topics, rt)
+	}
+	return res
 }
