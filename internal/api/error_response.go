@@ -7,8 +7,8 @@ import (
 
 // ErrorResponse answers req with code everywhere the response has room
 // for one: per item for the admin requests that answer per topic or
-// resource, at the top for the rest. It covers the cluster APIs and the
-// admin requests a broker forwards to the controller.
+// resource, at the top for the rest. It covers the cluster APIs, the
+// admin requests a broker forwards to the controller, and WriteTxnMarkers.
 func ErrorResponse(req kmsg.Request, code *kerr.Error) kmsg.Response {
 	resp := req.ResponseKind()
 	resp.SetVersion(req.GetVersion())
@@ -66,6 +66,20 @@ func ErrorResponse(req kmsg.Request, code *kerr.Error) kmsg.Response {
 		r.ErrorCode = code.Code
 	case *kmsg.AllocateProducerIDsResponse:
 		r.ErrorCode = code.Code
+	case *kmsg.WriteTxnMarkersResponse:
+		for _, m := range req.(*kmsg.WriteTxnMarkersRequest).Markers {
+			rm := kmsg.NewWriteTxnMarkersResponseMarker()
+			rm.ProducerID = m.ProducerID
+			for _, t := range m.Topics {
+				rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+				rt.Topic = t.Topic
+				for _, p := range t.Partitions {
+					rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: code.Code})
+				}
+				rm.Topics = append(rm.Topics, rt)
+			}
+			r.Markers = append(r.Markers, rm)
+		}
 	}
 	return resp
 }

@@ -41,4 +41,7 @@ type TxnOffsets interface {
 }
 
 // noTxn answers when the node has no transaction coordinator.
-var noTxnCode = kerr.CoordinatorNotAvailable.Code
+var (
+	noTxnErr  = kerr.CoordinatorNotAvailable
+	noTxnCode = noTxnErr.Code
+)

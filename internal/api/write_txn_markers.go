@@ -25,21 +25,7 @@ func init() { register(kmsg.WriteTxnMarkers, 0, 2, handleWriteTxnMarkers) }
 func handleWriteTxnMarkers(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.WriteTxnMarkersRequest)
 	if h.deps.Transactions == nil {
-		resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
-		for _, m := range r.Markers {
-			rm := kmsg.NewWriteTxnMarkersResponseMarker()
-			rm.ProducerID = m.ProducerID
-			for _, t := range m.Topics {
-				rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
-				rt.Topic = t.Topic
-				for _, p := range t.Partitions {
-					rt.Partitions = append(rt.Partitions, kmsg.WriteTxnMarkersResponseMarkerTopicPartition{Partition: p, ErrorCode: noTxnCode})
-				}
-				rm.Topics = append(rm.Topics, rt)
-			}
-			resp.Markers = append(resp.Markers, rm)
-		}
-		return now(resp)
+		return now(ErrorResponse(r, noTxnErr))
 	}
 	return waitFor(func(ctx context.Context) kmsg.Response {
 		return h.deps.Transactions.WriteTxnMarkers(ctx, r)
