@@ -34,9 +34,7 @@ func (v partitionView) WaitReplicated(ctx context.Context, next int64) error {
 }
 
 func (v partitionView) ReadReplica(f api.ReplicaFetch) (api.ReplicaRead, error) {
-	r, err := v.p.ReadReplica(partition.ReplicaFetch{ReplicaID: f.ReplicaID, BrokerEpoch: f.BrokerEpoch,
-		CurrentLeaderEpoch: f.CurrentLeaderEpoch, Offset: f.Offset, LastFetchedEpoch: f.LastFetchedEpoch,
-		LogStartOffset: f.LogStartOffset, MaxBytes: f.MaxBytes, MinOne: f.MinOne})
+	r, err := v.p.ReadReplica(partition.ReplicaFetch(f)) // the same fields: each layer declares its own
 	return api.ReplicaRead{Records: fetchRecords(r.ReadResult), HighWatermark: r.HighWatermark, LastStable: r.LastStable,
 		LogStart: r.LogStartOffset, DivergingEpoch: r.DivergingEpoch, DivergingEnd: r.DivergingEnd}, err
 }
