@@ -179,16 +179,7 @@ func TestClusterDescribeQuorumAndElectLeaders(t *testing.T) {
 	cl, adm := clusterClient(t, c)
 	awaitBrokers(t, ctx, cl, 3)
 
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	rt := kmsg.NewDescribeQuorumRequestTopic()
-	rt.Topic = "__cluster_metadata"
-	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil || resp.ErrorCode != 0 || len(resp.Topics) != 1 {
-		t.Fatalf("DescribeQuorum: %v %+v", err, resp)
-	}
-	q := resp.Topics[0].Partitions[0]
+	q := describeQuorum(t, ctx, cl)
 	if q.ErrorCode != 0 || q.LeaderID < 1 || q.LeaderID > 3 || len(q.CurrentVoters) != 3 || q.HighWatermark <= 0 {
 		t.Fatalf("DescribeQuorum partition: %+v", q)
 	}

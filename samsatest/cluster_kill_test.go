@@ -107,16 +107,22 @@ func produceDirect(t *testing.T, ctx context.Context, cl *kgo.Client, topic, val
 // quorumLeader asks a node who leads the metadata quorum.
 func quorumLeader(t *testing.T, ctx context.Context, cl *kgo.Client) int32 {
 	t.Helper()
+	return describeQuorum(t, ctx, cl).LeaderID
+}
+
+// describeQuorum asks DescribeQuorum for __cluster_metadata.
+func describeQuorum(t *testing.T, ctx context.Context, cl *kgo.Client) kmsg.DescribeQuorumResponseTopicPartition {
+	t.Helper()
 	req := kmsg.NewPtrDescribeQuorumRequest()
 	rt := kmsg.NewDescribeQuorumRequestTopic()
 	rt.Topic = "__cluster_metadata"
 	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
-	if err != nil || resp.ErrorCode != 0 || len(resp.Topics) != 1 {
+	if err != nil || resp.ErrorCode != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
 		t.Fatalf("DescribeQuorum: %v %+v", err, resp)
 	}
-	return resp.Topics[0].Partitions[0].LeaderID
+	return resp.Topics[0].Partitions[0]
 }
 
 // writer produces 0, 1, 2, ... with acks=all and an idempotent producer
