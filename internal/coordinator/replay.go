@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/samsa-io/samsa/internal/record"
@@ -9,9 +10,24 @@ import (
 // readChunk is how much a load reads per call (offsets.load.buffer.size).
 const readChunk = 5 << 20
 
-// replayPartition reads part from its start up to end (CommittedEnd), a
-// chunk at a time, and hands every whole batch to apply in order: how a
-// shard rebuilds its state when it loads.
+// replayCommitted opens partition p at the leader epoch a shard loads
+// for, waits until everything in it is committed (CommittedEnd), and
+// replays it with replayPartition: how a shard rebuilds its state.
+func replayCommitted(ctx context.Context, open func(p, epoch int32) (Partition, error), p, epoch int32,
+	apply func(h record.Header, batch []byte) error) (Partition, error) {
+	part, err := open(p, epoch)
+	if err != nil {
+		return nil, err
+	}
+	end, err := part.CommittedEnd(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return part, replayPartition(part, end, apply)
+}
+
+// replayPartition reads part from its start up to end, a chunk at a time,
+// and hands every whole batch to apply in order.
 func replayPartition(part Partition, end int64, apply func(h record.Header, batch []byte) error) error {
 	var offset int64
 	for offset < end {

@@ -96,16 +96,9 @@ func (s *shard) reject(code int16) func(operation) {
 // load replays the partition's committed records into a fresh
 // group.Shard, then Loaded.
 func (s *shard) load() error {
-	part, err := s.c.cfg.Partition(s.p, s.epoch)
-	if err != nil {
-		return err
-	}
-	end, err := part.CommittedEnd(s.ctx)
-	if err != nil {
-		return err
-	}
 	state := group.NewShard(s.c.cfg.Group)
-	if err := replayPartition(part, end, replayGroupBatch(state, s.c.log)); err != nil {
+	part, err := replayCommitted(s.ctx, s.c.cfg.Partition, s.p, s.epoch, replayGroupBatch(state, s.c.log))
+	if err != nil {
 		return err
 	}
 	s.part, s.state = part, state

@@ -106,16 +106,9 @@ func (s *txnShard) reject(code int16) func(txnOp) {
 // txn.Shard at the partition's leader epoch (the coordinator epoch, as in
 // Kafka), then Loaded, which resends the markers of prepared transactions.
 func (s *txnShard) loadOnce() error {
-	part, err := s.c.cfg.Partition(s.p, s.epoch)
-	if err != nil {
-		return err
-	}
-	end, err := part.CommittedEnd(s.ctx)
-	if err != nil {
-		return err
-	}
 	state := txn.NewShard(s.c.cfg.Txn, s.epoch)
-	if err := replayPartition(part, end, replayTxnBatch(state, s.c.log)); err != nil {
+	part, err := replayCommitted(s.ctx, s.c.cfg.Partition, s.p, s.epoch, replayTxnBatch(state, s.c.log))
+	if err != nil {
 		return err
 	}
 	s.part, s.state = part, state
