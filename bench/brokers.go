@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/samsa-io/samsa/internal/testport"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -40,20 +40,10 @@ type broker struct {
 	profileDir string
 }
 
-// freePort returns a loopback port nobody listens on now.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startBroker starts name's binary from bins on a free port (Samsa on a
 // new data directory under dataRoot) and waits until it answers.
 func startBroker(name string, bins map[string]string, dataRoot, logDir string) (*broker, error) {
-	port, err := freePort()
+	port, err := testport.Port()
 	if err != nil {
 		return nil, err
 	}

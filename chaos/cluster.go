@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samsa-io/samsa/internal/testport"
 )
 
 // clusterProps are the settings every node gets beside its own addresses:
@@ -53,8 +55,8 @@ func startCluster(ctx context.Context, bin, workDir string, n int) (*cluster, er
 	ids := make([]int, n)
 	var voters []string
 	for i := range n {
-		kafka, err1 := freeAddr()
-		ctl, err2 := freeAddr()
+		kafka, err1 := testport.Addr()
+		ctl, err2 := testport.Addr()
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
@@ -222,17 +224,6 @@ func (c *cluster) shutdown() {
 	if c.mesh != nil {
 		c.mesh.Close()
 	}
-}
-
-// freeAddr picks a free loopback port; the nodes bind it for the whole
-// run, so a restarted node comes back at the same address.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // buildSamsa builds the samsa binary into dir.

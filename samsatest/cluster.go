@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/samsa-io/samsa/internal/broker"
+	"github.com/samsa-io/samsa/internal/testport"
 )
 
 // Cluster is several nodes of one cluster.
@@ -90,11 +91,21 @@ func (c *Cluster) Addrs() []string {
 // Node returns the node with node.id id.
 func (c *Cluster) Node(id int32) *Node { return c.Nodes[id-1] }
 
-// listenLoopback binds a free loopback port.
+// listenLoopback binds a free loopback port outside the ephemeral range,
+// so that no outgoing connection takes it while Kill or Stop has released
+// it and Restart has not bound it again.
 func listenLoopback(t testing.TB) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("samsatest: %v", err)
+	var err error
+	for range 10 {
+		var addr string
+		if addr, err = testport.Addr(); err != nil {
+			break
+		}
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			return ln
+		}
 	}
-	return ln
+	t.Fatalf("samsatest: %v", err)
+	return nil
 }

@@ -35,20 +35,22 @@ var allowed = map[string][]string{
 	"internal/registry":    {"internal/config"},
 	"internal/metrics":     {},
 	"internal/lint":        {},
+	// Loopback ports for servers tests start as processes; tests only.
+	"internal/testport": {},
 	// The script-test runner, imported by tests only.
 	"internal/scripttest": {},
 	// The command line: Kafka clients only. Its packages share one row, so a
 	// noun may use the shared kit (internal/cli/kit) and nothing else of ours.
 	"internal/cli": {},
 	// The embeddable broker for tests (ARCHITECTURE: "Public Go packages").
-	"samsatest": {"internal/broker"},
+	"samsatest": {"internal/broker", "internal/testport"},
 	// make bench's harness and its kfake server: Kafka clients, like the
 	// command line whose perf functions they drive (samsa itself runs as a
 	// separate process).
-	"bench": {"internal/cli"},
+	"bench": {"internal/cli", "internal/testport"},
 	// make chaos's fault suite: runs `samsa server` processes and talks to
 	// them as a Kafka client (and through its own TCP proxies).
-	"chaos": {},
+	"chaos": {"internal/testport"},
 }
 
 // anything marks packages that may import every internal package.
