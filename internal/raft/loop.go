@@ -21,12 +21,18 @@ type loop struct {
 	w  *wal
 	ps *proposals
 
-	confState  *raftpb.ConfState // as of applied
-	snapIndex  uint64            // the newest durable snapshot
-	applied    uint64
-	replayTo   uint64 // the commit index found at Open
-	replayed   bool
-	campaigned bool
+	confState *raftpb.ConfState // as of applied
+	snapIndex uint64            // the newest durable snapshot
+	// confChanged is set when a proposed membership change (ConfChangeV2)
+	// was applied since the last snapshot: the next maybeSnapshot takes one
+	// at once, since raft sends a node that joined after the newest
+	// snapshot that snapshot, and the node ignores a snapshot whose
+	// configuration does not list it.
+	confChanged bool
+	applied     uint64
+	replayTo    uint64 // the commit index found at Open
+	replayed    bool
+	campaigned  bool
 
 	contact map[uint64]time.Time // as leader: last response from each peer
 }
@@ -332,6 +338,7 @@ func (l *loop) applyEntry(e *raftpb.Entry) error {
 			return corruptf("conf change at %d: %v", e.GetIndex(), err)
 		}
 		l.confState = l.rn.ApplyConfChange(&cc)
+		l.confChanged = true
 	}
 	return nil
 }
@@ -345,9 +352,10 @@ func (l *loop) setApplied(i uint64) {
 // entries, then compacts the log behind it.
 func (l *loop) maybeSnapshot() error {
 	every := l.n.cfg.SnapshotEvery
-	if l.applied-l.snapIndex < every {
+	if l.applied-l.snapIndex < every && !(l.confChanged && l.applied > l.snapIndex) {
 		return nil
 	}
+	l.confChanged = false
 	data, err := l.n.sm.Snapshot()
 	if err != nil {
 		return fmt.Errorf("raft: state machine snapshot: %w", err)

@@ -339,3 +339,54 @@ func acceptAndDiscard(ln net.Listener) {
 		}()
 	}
 }
+
+// TestTCPLearnerJoins: a node started with no members (a broker-only node)
+// waits; once the leader adds it as a learner by a conf change, after the
+// log was compacted, it catches up by a snapshot and then by appends. It
+// never campaigns, and restarted from its directory it is still a learner
+// and catches up again.
+func TestTCPLearnerJoins(t *testing.T) {
+	tn := newTCPNet(t, "test-cluster", []uint64{1, 2, 3, 4})
+	c := startCluster(t, []uint64{1, 2, 3}, nil, tn, nil, 10*time.Millisecond)
+	acked := c.proposeMany("a", 3, 20) // beyond SnapshotEvery: compacted
+
+	cfg := c.config(4)
+	cfg.Voters = nil
+	c.fs[4] = vfs.NewMem()
+	cfg.FS = c.fs[4]
+	n, sm := openNode(t, cfg)
+	tn.set(4, n)
+	time.Sleep(10 * electionTimeout)
+	if st := n.Status(); st.Role != "follower" || st.Applied != 0 || len(st.Voters) != 0 {
+		t.Fatalf("before it was added, node 4 is %s, applied %d, voters %v", st.Role, st.Applied, st.Voters)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	add := &raftpb.ConfChangeV2{Changes: []*raftpb.ConfChangeSingle{{Type: raftpb.ConfChangeAddLearnerNode.Enum(), NodeId: new(uint64(4))}}}
+	if _, err := c.nodes[c.leader()].ProposeConfChange(ctx, add); err != nil {
+		t.Fatal(err)
+	}
+	c.nodes[4], c.sms[4] = n, sm // from here on it names the leader too
+	c.ids = append(c.ids, 4)
+	acked = append(acked, c.proposeMany("b", 2, 5)...)
+	c.converge(acked)
+	if sm.restoreCount() == 0 {
+		t.Fatal("node 4 caught up on a compacted log without a snapshot")
+	}
+	st := c.nodes[c.leader()].Status()
+	if len(st.Voters) != 3 || len(st.Learners) != 1 || st.Learners[0].ID != 4 {
+		t.Fatalf("leader's status: voters %+v, learners %+v", st.Voters, st.Learners)
+	}
+	if n.Status().Role != "follower" || n.Leader() != st.Leader {
+		t.Fatalf("node 4 is %s and names leader %d, want follower of %d", n.Status().Role, n.Leader(), st.Leader)
+	}
+
+	c.kill(4)
+	acked = append(acked, c.proposeMany("c", 2, 5)...)
+	c.start(4) // its directory holds its membership: the voters given are ignored
+	c.converge(acked)
+	if got := c.nodes[4].Status(); got.Role != "follower" || len(got.Voters) != 3 {
+		t.Fatalf("restarted node 4 is %s with voters %+v", got.Role, got.Voters)
+	}
+}
