@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,72 @@ func TestClusterShowsLeaderAndISRInKcat(t *testing.T) {
 		if len(replicas) != 3 || len(isr) != 3 || p[2] != replicas[0] {
 			t.Errorf("partition %s: leader %s replicas %v isr %v; want 3 replicas in the ISR led by the first", p[1], p[2], replicas, isr)
 		}
+	}
+}
+
+// Dedicated roles, as a production cluster runs: three controller-only
+// processes form the quorum and two broker-only processes hold the data.
+// kcat lists the two brokers only; records produced with kcat through one
+// broker are consumed with kcat through the other.
+func TestDedicatedControllersAndBrokers(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	if err != nil {
+		t.Fatalf("kcat is not installed (make deps installs it): %v", err)
+	}
+	ctl := []*server{newServer(t), newServer(t), newServer(t)}
+	var voters []string
+	for i, s := range ctl {
+		voters = append(voters, fmt.Sprintf("%d@%s", i+1, s.addr()))
+	}
+	quorum := "controller.quorum.voters=" + strings.Join(voters, ",")
+	for i, s := range ctl {
+		s.args = []string{"--override", fmt.Sprintf("node.id=%d", i+1), "--override", "process.roles=controller",
+			"--override", "listeners=CONTROLLER://" + s.addr(), "--override", quorum}
+		s.start()
+	}
+	brokers := []*server{newServer(t), newServer(t)}
+	for i, s := range brokers {
+		s.args = []string{"--override", fmt.Sprintf("node.id=%d", i+4), "--override", "process.roles=broker",
+			"--override", "listeners=PLAINTEXT://" + s.addr(), "--override", quorum}
+		s.start()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(clusterAddrs(brokers)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	awaitBrokers(t, cl, 2)
+	if r, err := kadm.NewClient(cl).CreateTopic(ctxFor(t, 30*time.Second), 2, 2, nil, "split"); err != nil || r.Err != nil {
+		t.Fatalf("create: %v %v", err, r.Err)
+	}
+
+	out, err := exec.Command(kcat, "-b", brokers[0].addr(), "-L").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat -L: %v\n%s", err, out)
+	}
+	listed := regexp.MustCompile(`broker (\d+) at`).FindAllStringSubmatch(string(out), -1)
+	if len(listed) != 2 || listed[0][1]+listed[1][1] != "45" && listed[0][1]+listed[1][1] != "54" {
+		t.Fatalf("kcat -L lists brokers %v, want 4 and 5:\n%s", listed, out)
+	}
+
+	var in strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&in, "record-%d\n", i)
+	}
+	produce := exec.Command(kcat, "-b", brokers[0].addr(), "-P", "-t", "split", "-X", "acks=all")
+	produce.Stdin = strings.NewReader(in.String())
+	if out, err := produce.CombinedOutput(); err != nil {
+		t.Fatalf("kcat -P: %v\n%s", err, out)
+	}
+	out, err = exec.Command(kcat, "-b", brokers[1].addr(), "-C", "-t", "split", "-o", "beginning", "-c", "50", "-e").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat -C: %v\n%s", err, out)
+	}
+	got := strings.Fields(string(out))
+	slices.Sort(got)
+	want := strings.Fields(in.String())
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("kcat consumed %d records %v, want the 50 produced", len(got), got)
 	}
 }

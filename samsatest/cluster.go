@@ -1,8 +1,9 @@
 package samsatest
 
-// A cluster of real Samsa nodes inside one test process: every node is a
-// broker and a voter of the metadata quorum, on loopback ports fixed for
-// the cluster's life, so a stopped node comes back at the same addresses.
+// A cluster of real Samsa nodes inside one test process, on loopback ports
+// fixed for the cluster's life, so a stopped node comes back at the same
+// addresses. Every node is a broker and a voter of the metadata quorum
+// unless WithRoles makes it a broker only or a controller only.
 
 import (
 	"fmt"
@@ -31,19 +32,29 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	// other test process can take their ports in between.
 	kafka, ctl := make([]string, n), make([]string, n)
 	kafkaLn, ctlLn := make([]net.Listener, n), make([]net.Listener, n)
-	for i := range n {
-		kafkaLn[i], ctlLn[i] = listenLoopback(t), listenLoopback(t)
-		kafka[i], ctl[i] = kafkaLn[i].Addr().String(), ctlLn[i].Addr().String()
-	}
-	voters := make([]string, n)
-	for i := range n {
-		voters[i] = fmt.Sprintf("%d@%s", i+1, ctl[i])
-	}
-	c := &Cluster{t: t}
+	roles, listeners := make([]string, n), make([][]string, n)
+	var voters []string
 	f := newFabric(n)
 	for i := range n {
-		f.owner[kafka[i]], f.owner[ctl[i]] = i, i
+		roles[i] = "broker,controller"
+		if r, ok := o.Roles[i+1]; ok {
+			roles[i] = r
+		}
+		if strings.Contains(roles[i], "broker") {
+			kafkaLn[i] = listenLoopback(t)
+			kafka[i] = kafkaLn[i].Addr().String()
+			f.owner[kafka[i]] = i
+			listeners[i] = append(listeners[i], "PLAINTEXT://"+kafka[i])
+		}
+		if strings.Contains(roles[i], "controller") {
+			ctlLn[i] = listenLoopback(t)
+			ctl[i] = ctlLn[i].Addr().String()
+			f.owner[ctl[i]] = i
+			listeners[i] = append(listeners[i], "CONTROLLER://"+ctl[i])
+			voters = append(voters, fmt.Sprintf("%d@%s", i+1, ctl[i]))
+		}
 	}
+	c := &Cluster{t: t}
 	for i := range n {
 		props := map[string]string{}
 		for k, v := range o.Props {
@@ -51,7 +62,8 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 		}
 		props["node.id"] = fmt.Sprint(i + 1)
 		props["log.dirs"] = t.TempDir()
-		props["listeners"] = fmt.Sprintf("PLAINTEXT://%s,CONTROLLER://%s", kafka[i], ctl[i])
+		props["process.roles"] = roles[i]
+		props["listeners"] = strings.Join(listeners[i], ",")
 		props["controller.quorum.voters"] = strings.Join(voters, ",")
 		cfg, err := broker.FromProperties(props)
 		if err != nil {
@@ -69,21 +81,33 @@ func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	return c
 }
 
-// Stop stops every node at once: one by one, the last ones would wait for
-// a controlled shutdown with no quorum left to grant it.
+// Stop stops every node: the brokers that are not controllers first, so
+// that the quorum grants their controlled shutdowns, then the others at
+// once (one by one, the last ones would wait for a controlled shutdown
+// with no quorum left to grant it).
 func (c *Cluster) Stop() {
-	var wg sync.WaitGroup
+	var brokers, others sync.WaitGroup
 	for _, n := range c.Nodes {
-		wg.Go(n.Stop)
+		if n.cfg.Roles.Controller {
+			continue
+		}
+		brokers.Go(n.Stop)
 	}
-	wg.Wait()
+	brokers.Wait()
+	for _, n := range c.Nodes {
+		others.Go(n.Stop)
+	}
+	others.Wait()
 }
 
-// Addrs are the nodes' bootstrap addresses.
+// Addrs are the brokers' bootstrap addresses (a controller-only node has
+// none).
 func (c *Cluster) Addrs() []string {
-	out := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		out[i] = n.Addr()
+	var out []string
+	for _, n := range c.Nodes {
+		if n.Addr() != "" {
+			out = append(out, n.Addr())
+		}
 	}
 	return out
 }

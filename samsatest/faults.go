@@ -237,6 +237,14 @@ func (c *gatedConn) Close() error {
 	return c.Conn.Close()
 }
 
+// gated gates ln's connections by g; nil stays nil.
+func gated(ln net.Listener, g *gate) net.Listener {
+	if ln == nil {
+		return nil
+	}
+	return gatedListener{ln, g}
+}
+
 // gatedListener hands out connections gated by its node's state.
 type gatedListener struct {
 	net.Listener

@@ -49,6 +49,21 @@ type Options struct {
 	Metrics bool
 	// Logger receives the node's logs (default: discarded).
 	Logger *slog.Logger
+	// Roles are a cluster's nodes' process.roles by node id; a node not
+	// listed is broker,controller.
+	Roles map[int]string
+}
+
+// WithRoles sets one cluster node's process.roles: "broker" (it follows
+// the metadata quorum without voting) or "controller" (a voter that holds
+// no partitions and serves no clients). StartCluster only.
+func WithRoles(id int, roles string) Option {
+	return func(o *Options) {
+		if o.Roles == nil {
+			o.Roles = map[int]string{}
+		}
+		o.Roles[id] = roles
+	}
 }
 
 // WithProps sets broker configs by Kafka name.
@@ -112,36 +127,47 @@ func (n *Node) start() {
 	ln, ctl := n.bound, n.ctlBound
 	n.bound, n.ctlBound = nil, nil
 	var err error
-	if ln == nil {
+	if ln == nil && cfg.Roles != (broker.Roles{Controller: true}) {
 		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
 			n.t.Fatalf("samsatest: listen: %v", err)
 		}
 	}
-	cfg.Listener = ln
 	if ctl == nil && n.ctlAddr != "" {
 		if ctl, err = net.Listen("tcp", n.ctlAddr); err != nil {
-			ln.Close()
+			closeAll(ln)
 			n.t.Fatalf("samsatest: controller listen: %v", err)
 		}
-	}
-	if ctl != nil {
-		cfg.ControllerListener = ctl
 	}
 	if n.net != nil {
 		g := n.net.gates[n.idx]
 		g.reset()
-		cfg.Listener = gatedListener{ln, g}
-		cfg.ControllerListener = gatedListener{cfg.ControllerListener, g}
+		ln, ctl = gated(ln, g), gated(ctl, g)
+	}
+	// Nil interfaces, not typed nils, for the listeners a node lacks.
+	if ln != nil {
+		cfg.Listener = ln
+	}
+	if ctl != nil {
+		cfg.ControllerListener = ctl
 	}
 	b, err := broker.Start(cfg)
 	if err != nil {
-		ln.Close()
-		if cfg.ControllerListener != nil {
-			cfg.ControllerListener.Close()
-		}
+		closeAll(ln, ctl)
 		n.t.Fatalf("samsatest: start: %v", err)
 	}
-	n.b, n.addr = b, ln.Addr().String()
+	n.b = b
+	if ln != nil {
+		n.addr = ln.Addr().String()
+	}
+}
+
+// closeAll closes the listeners that are not nil.
+func closeAll(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 // Addr is the bootstrap address, host:port.

@@ -25,6 +25,9 @@ func (b *Broker) startBackground() {
 	b.every(b.cfg.ReplicaLagMax/2, "ISR check", func() error { b.parts.CheckISR(b.cfg.Now()); return nil })
 	var wasActive bool
 	b.every(controllerTick, "controller", func() error { return b.tickController(&wasActive) })
+	if b.transport != nil && b.cfg.Roles.Controller {
+		b.every(learnerTick, "learners", b.syncLearners)
+	}
 }
 
 // controllerTick is how often the active controller checks broker

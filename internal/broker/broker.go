@@ -45,6 +45,8 @@ type Broker struct {
 	dir      *log.Dir
 	store    *metadata.Store
 	quorum   *raft.Node
+	// transport carries the quorum's messages (nil for a cluster of one).
+	transport *raft.TCPTransport
 	ctlc     *controllerClient
 	leaders  *leaderClients
 	dialer   *nodeDialer
@@ -62,6 +64,9 @@ type Broker struct {
 	ctlListener    stdnet.Listener
 	ctlServer      *knet.Server
 	stopController func()
+	// quorumMux is a broker-only node's Kafka listener, which also takes
+	// the voters' quorum connections (learners.go); nil otherwise.
+	quorumMux      *quorumMux
 	metrics        *metricsServer
 	m              *metrics.Broker
 	stop           chan struct{}
@@ -112,9 +117,14 @@ func Start(cfg Config) (b *Broker, err error) {
 		}
 	}
 	b.startBackground()
-	b.log.Info("samsa started", "node_id", cfg.NodeID, "cluster_id", b.meta.ClusterID,
-		"listener", b.listener.Addr().String(), "advertised", fmt.Sprintf("%s:%d", cfg.AdvertisedHost, b.advertisedPort()),
-		"log_dir", cfg.DataDir, "topics", b.store.Image().NumTopics())
+	attrs := []any{"node_id", cfg.NodeID, "roles", cfg.Roles.String(), "cluster_id", b.meta.ClusterID}
+	if b.listener != nil {
+		attrs = append(attrs, "listener", b.listener.Addr().String(), "advertised", fmt.Sprintf("%s:%d", cfg.AdvertisedHost, b.advertisedPort()))
+	}
+	if b.ctlListener != nil {
+		attrs = append(attrs, "controller_listener", b.ctlListener.Addr().String())
+	}
+	b.log.Info("samsa started", append(attrs, "log_dir", cfg.DataDir, "topics", b.store.Image().NumTopics())...)
 	return b, nil
 }
 
@@ -159,7 +169,10 @@ func (b *Broker) openQuorum() (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		rc.Voters, rc.Transport = voterIDs(b.cfg.Voters), t
+		rc.Voters, rc.Transport, b.transport = voterIDs(b.cfg.Voters), t, t
+		if !b.cfg.Roles.Controller {
+			rc.Voters = nil // a learner, added by the active controller (learners.go)
+		}
 		rc.ElectionTicks = max(int(b.cfg.ElectionTimeout/(100*time.Millisecond)), 2)
 	}
 	q, err := raft.Open(rc, b.store) // the node owns and closes the transport
@@ -184,8 +197,11 @@ func (b *Broker) openQuorum() (func(), error) {
 	}, nil
 }
 
-// clustered reports whether this node is one of several voters.
-func (b *Broker) clustered() bool { return len(b.cfg.Voters) > 1 }
+// clustered reports whether this node is one of several: several voters,
+// or a node with one role only.
+func (b *Broker) clustered() bool {
+	return len(b.cfg.Voters) > 1 || !b.cfg.Roles.Broker || !b.cfg.Roles.Controller
+}
 
 // voters is the voter set: the configured one, or this node alone.
 func (b *Broker) voters() []Voter {
@@ -206,6 +222,10 @@ func voterIDs(vs []Voter) []uint64 {
 // register starts the broker's lifecycle (lifecycle.go): registration,
 // partitions, heartbeats.
 func (b *Broker) register() (func(), error) {
+	if !b.cfg.Roles.Broker {
+		close(b.lc.done) // a controller alone never registers
+		return nil, nil
+	}
 	go b.runLifecycle()
 	return func() { b.controlledShutdown(0) }, nil
 }
@@ -223,6 +243,9 @@ func (b *Broker) awaitUnfenced() (func(), error) {
 // bind opens the Kafka listener's socket first, so the registration
 // advertises the port actually bound; requests are served from listen on.
 func (b *Broker) bind() (func(), error) {
+	if !b.cfg.Roles.Broker {
+		return nil, nil // a controller alone has no client listener
+	}
 	ln := b.cfg.Listener
 	if ln == nil {
 		var err error
@@ -235,7 +258,14 @@ func (b *Broker) bind() (func(), error) {
 }
 
 func (b *Broker) listen() (func(), error) {
-	ln := b.listener
+	if !b.cfg.Roles.Broker {
+		return nil, nil
+	}
+	var ln stdnet.Listener = b.listener
+	if !b.cfg.Roles.Controller {
+		b.quorumMux = b.muxQuorum(ln) // the voters reach this learner here
+		ln = b.quorumMux.kafka
+	}
 	b.handler = api.New(b.apiDeps()).WithController(b.forwardingController())
 	b.server = knet.NewServer(knet.Config{
 		ListenerName: b.cfg.ListenerName, MaxRequestSize: b.cfg.MaxRequestSize,
@@ -258,7 +288,12 @@ func (b *Broker) listen() (func(), error) {
 			b.log.Error("listener stopped", "err", err)
 		}
 	}()
-	return func() { b.server.Close(context.Background()) }, nil
+	return func() {
+		b.server.Close(context.Background())
+		if b.quorumMux != nil {
+			b.quorumMux.close()
+		}
+	}, nil
 }
 
 // advertisedPort is the configured one, or the port actually bound.
@@ -329,8 +364,14 @@ func (b *Broker) serveWith(h *api.Handler, ctx context.Context, req *knet.Reques
 	return knet.WaitVec(resp.Wait)
 }
 
-// Addr is the address the Kafka listener is bound to.
-func (b *Broker) Addr() string { return b.listener.Addr().String() }
+// Addr is the address the Kafka listener is bound to; a controller-only
+// node's is its controller listener's.
+func (b *Broker) Addr() string {
+	if b.listener == nil {
+		return b.ctlListener.Addr().String()
+	}
+	return b.listener.Addr().String()
+}
 
 // ClusterID is the cluster's id from meta.properties.
 func (b *Broker) ClusterID() string { return b.meta.ClusterID }
@@ -358,7 +399,9 @@ func (b *Broker) Abort() {
 		<-b.lc.done
 		b.txn.Close()
 		b.groups.Close()
-		b.server.Close(now)
+		if b.server != nil {
+			b.server.Close(now)
+		}
 		if b.ctlServer != nil {
 			b.ctlServer.Close(now)
 		}
@@ -370,9 +413,7 @@ func (b *Broker) Abort() {
 		b.parts.Close()
 		b.leaders.close()
 		b.quorum.Close()
-		if b.stopController != nil {
-			b.stopController()
-		}
+		b.stopListeners()
 		b.dir.Abandon()
 		b.log.Info("samsa aborted")
 	})
@@ -392,8 +433,10 @@ func (b *Broker) Close() error {
 		b.controlledShutdown(shutdownWait)
 		b.txn.Close()    // stops marker writes before the group coordinator they use
 		b.groups.Close() // answers parked group requests, so the listener drains
-		if err := b.server.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("listener: %w", err))
+		if b.server != nil {
+			if err := b.server.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("listener: %w", err))
+			}
 		}
 		if b.metrics != nil {
 			b.metrics.close()
@@ -406,9 +449,7 @@ func (b *Broker) Close() error {
 		if err := b.quorum.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("quorum: %w", err))
 		}
-		if b.stopController != nil {
-			b.stopController() // after the quorum: its last messages may still go out
-		}
+		b.stopListeners() // after the quorum: its last messages may still go out
 		if err := b.dir.Checkpoint(); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
@@ -419,4 +460,16 @@ func (b *Broker) Close() error {
 		b.log.Info("samsa stopped", "err", b.closeErr)
 	})
 	return b.closeErr
+}
+
+// stopListeners closes the listeners that carry quorum connections, once
+// the quorum has stopped.
+func (b *Broker) stopListeners() {
+	if b.stopController != nil {
+		b.stopController()
+	}
+	if b.quorumMux != nil {
+		b.quorumMux.close()
+		b.quorumMux.wait()
+	}
 }

@@ -5,6 +5,14 @@ package broker
 // set of KIP-595) and the controller listener named in
 // controller.listener.names. A node with no voters configured is a cluster
 // of one: it votes for itself and needs no controller listener.
+//
+// A broker-only node is not in controller.quorum.voters: it follows the
+// metadata log as a Raft learner (KRaft's observer). The active controller
+// adds it as a learner once its registration is committed, and the voters
+// reach it on its Kafka listener, which tells the quorum's connections
+// from Kafka's by their first bytes (controller_listener.go). A
+// controller-only node has no Kafka listener for clients and never
+// registers as a broker.
 
 import (
 	"crypto/sha256"
@@ -43,20 +51,42 @@ func parseVoters(list []string) ([]Voter, error) {
 	return out, nil
 }
 
+// Roles is process.roles: a node is a broker (it holds partitions and
+// serves clients), a controller (a voter of the metadata quorum), or both.
+type Roles struct{ Broker, Controller bool }
+
+// String is the roles as process.roles lists them.
+func (r Roles) String() string {
+	var out []string
+	if r.Broker {
+		out = append(out, "broker")
+	}
+	if r.Controller {
+		out = append(out, "controller")
+	}
+	return strings.Join(out, ",")
+}
+
 // setCluster fills the cluster settings of cfg from the validated configs.
 func setCluster(cfg *Config, v config.Values) error {
-	roles := v.List("process.roles")
-	if !slices.Contains(roles, "broker") || !slices.Contains(roles, "controller") {
-		return fmt.Errorf("process.roles %q: Samsa runs every node as broker,controller for now", strings.Join(roles, ","))
-	}
+	// The catalog's validator allows only these two, and at least one.
+	list := v.List("process.roles")
+	roles := Roles{Broker: slices.Contains(list, "broker"), Controller: slices.Contains(list, "controller")}
+	cfg.Roles = roles
 	voters, err := parseVoters(v.List("controller.quorum.voters"))
 	if err != nil {
 		return err
 	}
-	if len(voters) > 0 && !slices.ContainsFunc(voters, func(vt Voter) bool { return vt.ID == cfg.NodeID }) {
+	listed := slices.ContainsFunc(voters, func(vt Voter) bool { return vt.ID == cfg.NodeID })
+	switch {
+	case roles.Controller && len(voters) > 0 && !listed:
 		return fmt.Errorf("controller.quorum.voters %q does not list this node (node.id %d), which has the controller role", v.List("controller.quorum.voters"), cfg.NodeID)
+	case !roles.Controller && len(voters) == 0:
+		return fmt.Errorf("process.roles=broker: a broker-only node needs controller.quorum.voters to find the controllers")
+	case !roles.Controller && listed:
+		return fmt.Errorf("controller.quorum.voters %q lists this node (node.id %d), which has no controller role", v.List("controller.quorum.voters"), cfg.NodeID)
 	}
-	if len(voters) > 1 && cfg.NodeID == 0 {
+	if (len(voters) > 1 || !roles.Controller) && cfg.NodeID == 0 {
 		return fmt.Errorf("node.id 0: a node of a cluster needs a node.id of at least 1 (the metadata quorum's ids start at 1)")
 	}
 	cfg.Voters = voters
@@ -77,9 +107,8 @@ func setCluster(cfg *Config, v config.Values) error {
 			break
 		}
 	}
-	if len(voters) > 1 && cfg.ControllerAddr == "" {
-		return fmt.Errorf("listeners %q: a node of a cluster needs a controller listener", v.List("listeners"))
-	}
+	// The catalog's validator has checked that a controller has a
+	// controller listener and a broker-only node none.
 	return nil
 }
 

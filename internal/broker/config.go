@@ -23,6 +23,8 @@ type Config struct {
 	AdvertisedPort int    // default: the bound port
 	Rack           string
 
+	// Roles is process.roles; the zero value is broker,controller.
+	Roles Roles
 	// Voters is controller.quorum.voters; empty for a cluster of one.
 	Voters []Voter
 	// ControllerAddr is the controller listener's host:port, and
@@ -83,7 +85,10 @@ func (c *Config) fill() error {
 	if c.DataDir == "" {
 		return fmt.Errorf("broker: no log directory")
 	}
-	if c.ListenAddr == "" && c.Listener == nil {
+	if c.Roles == (Roles{}) {
+		c.Roles = Roles{Broker: true, Controller: true}
+	}
+	if c.ListenAddr == "" && c.Listener == nil && c.Roles.Broker {
 		c.ListenAddr = ":9092"
 	}
 	if c.ListenerName == "" {

@@ -3,7 +3,9 @@ package broker
 // The controller listener (controller.listener.names) carries two
 // protocols: the metadata quorum's Raft messages, on connections that open
 // with raft.Preface, and Kafka requests for the controller APIs
-// (registration, heartbeats, AlterPartition, forwarded admin requests).
+// (registration, heartbeats, AlterPartition, forwarded admin requests). A
+// broker-only node's Kafka listener carries both too: the voters send the
+// metadata log to it there (learners.go).
 // The preface's first byte makes it a negative Kafka frame size, so the
 // two never mix up; the first bytes of a connection decide.
 
@@ -48,7 +50,7 @@ func (b *Broker) serveController() (func(), error) {
 	if ln == nil {
 		return nil, nil
 	}
-	kafka := newConnListener(ln.Addr())
+	mux := b.muxQuorum(ln)
 	deps := b.apiDeps()
 	deps.Admin = b.localController()
 	h := api.NewController(deps, b.localController())
@@ -57,42 +59,66 @@ func (b *Broker) serveController() (func(), error) {
 		IdleTimeout: b.cfg.IdleTimeout, Logger: b.log, Release: wire.PutBuffer,
 	}, knet.HandlerFunc(func(ctx context.Context, req *knet.Request) knet.Reply { return b.serveWith(h, ctx, req) }))
 	go func() {
-		if err := b.ctlServer.Serve(kafka); err != nil && !errors.Is(err, knet.ErrServerClosed) && !errors.Is(err, stdnet.ErrClosed) {
+		if err := b.ctlServer.Serve(mux.kafka); err != nil && !errors.Is(err, knet.ErrServerClosed) && !errors.Is(err, stdnet.ErrClosed) {
 			b.log.Error("controller listener stopped", "err", err)
 		}
 	}()
-	var conns sync.WaitGroup
-	stop := make(chan struct{})
-	conns.Go(func() { b.acceptController(ln, kafka, stop, &conns) })
 	var once sync.Once
 	b.stopController = func() {
 		once.Do(func() {
-			close(stop)
-			ln.Close()
+			mux.close()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if err := b.ctlServer.Close(ctx); err != nil {
 				b.log.Warn("closing the controller listener", "err", err)
 			}
-			conns.Wait()
+			mux.wait()
 		})
 	}
 	return b.stopController, nil
 }
 
-func (b *Broker) acceptController(ln stdnet.Listener, kafka *connListener, stop chan struct{}, conns *sync.WaitGroup) {
+// quorumMux accepts on a listener that carries both protocols: quorum
+// connections go to the Raft node, Kafka connections to kafka.
+type quorumMux struct {
+	ln    stdnet.Listener
+	kafka *connListener
+	stop  chan struct{}
+	conns sync.WaitGroup
+	once  sync.Once
+}
+
+// muxQuorum starts accepting on ln.
+func (b *Broker) muxQuorum(ln stdnet.Listener) *quorumMux {
+	m := &quorumMux{ln: ln, kafka: newConnListener(ln.Addr()), stop: make(chan struct{})}
+	m.conns.Go(func() { b.acceptMux(m) })
+	return m
+}
+
+// close stops accepting; wait then waits for the connections it handed
+// on to the quorum to end (they end when the Raft node stops).
+func (m *quorumMux) close() {
+	m.once.Do(func() {
+		close(m.stop)
+		m.ln.Close()
+	})
+}
+
+func (m *quorumMux) wait() { m.conns.Wait() }
+
+func (b *Broker) acceptMux(m *quorumMux) {
 	for {
-		c, err := ln.Accept()
+		c, err := m.ln.Accept()
 		if err != nil {
 			select {
-			case <-stop:
+			case <-m.stop:
 			default:
-				b.log.Error("controller listener accept", "err", err)
+				b.log.Error("listener accept", "listener", m.ln.Addr().String(), "err", err)
 			}
-			kafka.Close()
+			m.kafka.Close()
 			return
 		}
-		conns.Go(func() { b.classify(c, kafka) })
+		m.conns.Go(func() { b.classify(c, m.kafka) })
 	}
 }
 

@@ -46,13 +46,24 @@ func newControllerClient(self int32, dial *nodeDialer, voters []Voter, leader fu
 	return c
 }
 
-// active waits for a known quorum leader until ctx ends.
+// active waits for a known quorum leader until ctx ends. A broker-only
+// node learns the leader from the metadata log only once the leader has
+// added it as a learner, which it does after the node registered; until
+// then it asks the voters (askVoters).
 func (c *controllerClient) active(ctx context.Context) (int32, error) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
+	_, voter := c.voters[c.self]
+	var asked time.Time
 	for {
 		if id := c.leader(); id != 0 {
 			return id, nil
+		}
+		if !voter && time.Since(asked) >= askVotersEvery {
+			asked = time.Now()
+			if id := c.askVoters(ctx); id != 0 {
+				return id, nil
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -60,6 +71,35 @@ func (c *controllerClient) active(ctx context.Context) (int32, error) {
 		case <-t.C:
 		}
 	}
+}
+
+// askVotersEvery is how often a node that is no voter asks the voters who
+// leads while it does not know.
+const askVotersEvery = 200 * time.Millisecond
+
+// askVoters asks each voter's DescribeQuorum, which only the quorum's
+// leader answers without an error; 0 when none did.
+func (c *controllerClient) askVoters(ctx context.Context) int32 {
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	rt := kmsg.NewDescribeQuorumRequestTopic()
+	rt.Topic = metadataTopic
+	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+	req.Topics = append(req.Topics, rt)
+	for id := range c.voters {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		resp, err := c.send(rctx, id, req)
+		cancel()
+		if err != nil {
+			continue
+		}
+		r := resp.(*kmsg.DescribeQuorumResponse)
+		if len(r.Topics) == 1 && len(r.Topics[0].Partitions) == 1 {
+			if p := r.Topics[0].Partitions[0]; p.ErrorCode == 0 && p.LeaderID > 0 {
+				return p.LeaderID
+			}
+		}
+	}
+	return 0
 }
 
 // send sends req to voter id's controller listener.

@@ -41,10 +41,10 @@ func FromProperties(props map[string]string) (Config, error) {
 	if rack, ok := v.Lookup("broker.rack"); ok {
 		cfg.Rack = rack
 	}
-	if err := setListener(&cfg, v); err != nil {
+	if err := setCluster(&cfg, v); err != nil {
 		return cfg, err
 	}
-	if err := setCluster(&cfg, v); err != nil {
+	if err := setListener(&cfg, v); err != nil {
 		return cfg, err
 	}
 	if cfg.FetchSessionCacheSlots == 0 {
@@ -84,6 +84,9 @@ func setListener(cfg *Config, v config.Values) error {
 			return setAdvertised(cfg, adv)
 		}
 		return nil
+	}
+	if !cfg.Roles.Broker {
+		return nil // a controller alone serves no clients
 	}
 	return fmt.Errorf("listeners %q: no client listener (every one is in controller.listener.names)", v.List("listeners"))
 }

@@ -82,17 +82,7 @@ func (lc *leaderClients) client(id int32) (*kgo.Client, error) {
 }
 
 func (lc *leaderClients) addrOf(id int32) (string, error) {
-	rec, ok := lc.b.store.Image().Broker(id)
-	if !ok || len(rec.Listeners) == 0 {
-		return "", fmt.Errorf("broker: leader %d is not registered", id)
-	}
-	ep := rec.Listeners[0]
-	for _, l := range rec.Listeners {
-		if l.Name == lc.b.cfg.ListenerName {
-			ep = l
-		}
-	}
-	return fmt.Sprintf("%s:%d", bracket(ep.Host), ep.Port), nil
+	return brokerAddr(lc.b.store.Image(), id, lc.b.cfg.ListenerName)
 }
 
 func (lc *leaderClients) close() {

@@ -1,0 +1,81 @@
+package broker
+
+// Broker-only nodes (process.roles=broker) follow the metadata log as Raft
+// learners, KRaft's observers (KIP-595): they receive every committed
+// record but never vote. A broker-only node starts with no members and
+// waits (raft.Config with no voters). Once its registration, forwarded to
+// the active controller as any broker's, is committed, the active
+// controller adds it as a learner with a membership change; the voters send
+// to it on its Kafka listener, which tells quorum connections from Kafka's
+// by their first bytes. The learner heartbeats like any broker and is
+// unfenced once it has replayed its registration.
+//
+// A learner stays one when its broker stops or unregisters: a membership
+// is as permanent as its node id, and a learner that is down costs the
+// leader a probe per heartbeat and nothing else.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/samsa-io/samsa/internal/metadata"
+	"github.com/samsa-io/samsa/internal/raft"
+)
+
+// learnerTick is how often a voter looks for brokers to follow the log.
+const learnerTick = 250 * time.Millisecond
+
+// syncLearners points the quorum transport at every registered broker that
+// is not a voter and, on the active controller, adds those that are not
+// learners yet.
+func (b *Broker) syncLearners() error {
+	img := b.store.Image()
+	var missing []uint64
+	st := b.quorum.Status()
+	for _, rec := range img.Brokers() {
+		id := uint64(rec.ID)
+		if slices.ContainsFunc(b.cfg.Voters, func(v Voter) bool { return v.ID == rec.ID }) {
+			continue
+		}
+		if addr, err := brokerAddr(img, rec.ID, b.cfg.ListenerName); err == nil {
+			b.transport.SetPeer(id, addr)
+		}
+		if !slices.ContainsFunc(st.Learners, func(p raft.PeerStatus) bool { return p.ID == id }) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 || !b.activeController() {
+		return nil
+	}
+	cc := &raftpb.ConfChangeV2{}
+	for _, id := range missing {
+		cc.Changes = append(cc.Changes, &raftpb.ConfChangeSingle{Type: raftpb.ConfChangeAddLearnerNode.Enum(), NodeId: new(id)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.quorum.ProposeConfChange(ctx, cc); err != nil {
+		return fmt.Errorf("adding learners %v: %w", missing, err)
+	}
+	b.log.Info("added broker-only nodes to the metadata quorum as learners", "nodes", missing)
+	return nil
+}
+
+// brokerAddr is a registered broker's address on the named listener (its
+// first one when it has none of that name).
+func brokerAddr(img *metadata.Image, id int32, listener string) (string, error) {
+	rec, ok := img.Broker(id)
+	if !ok || len(rec.Listeners) == 0 {
+		return "", fmt.Errorf("broker: node %d is not registered", id)
+	}
+	ep := rec.Listeners[0]
+	for _, l := range rec.Listeners {
+		if l.Name == listener {
+			ep = l
+		}
+	}
+	return fmt.Sprintf("%s:%d", bracket(ep.Host), ep.Port), nil
+}
