@@ -39,26 +39,26 @@ const controlledShutdownTimeout = 5 * time.Second
 
 // Broker is one running node.
 type Broker struct {
-	cfg      Config
-	log      *slog.Logger
-	meta     MetaProperties
-	dir      *log.Dir
-	store    *metadata.Store
-	quorum   *raft.Node
+	cfg    Config
+	log    *slog.Logger
+	meta   MetaProperties
+	dir    *log.Dir
+	store  *metadata.Store
+	quorum *raft.Node
 	// transport carries the quorum's messages (nil for a cluster of one).
 	transport *raft.TCPTransport
-	ctlc     *controllerClient
-	leaders  *leaderClients
-	dialer   *nodeDialer
-	lc       *lifecycle
-	ctrl     *controller.Controller
-	groups   *coordinator.Coordinator
-	txn      *coordinator.TxnCoordinator
-	pids     *controller.ProducerIDs
-	parts    *partition.Manager
-	handler  *api.Handler
-	server   *knet.Server
-	listener stdnet.Listener
+	ctlc      *controllerClient
+	leaders   *leaderClients
+	dialer    *nodeDialer
+	lc        *lifecycle
+	ctrl      *controller.Controller
+	groups    *coordinator.Coordinator
+	txn       *coordinator.TxnCoordinator
+	pids      *controller.ProducerIDs
+	parts     *partition.Manager
+	handler   *api.Handler
+	server    *knet.Server
+	listener  stdnet.Listener
 	// ctlListener is the controller listener (nil for a cluster of one
 	// without one); ctlServer serves its Kafka connections.
 	ctlListener    stdnet.Listener
@@ -66,13 +66,13 @@ type Broker struct {
 	stopController func()
 	// quorumMux is a broker-only node's Kafka listener, which also takes
 	// the voters' quorum connections (learners.go); nil otherwise.
-	quorumMux      *quorumMux
-	metrics        *metricsServer
-	m              *metrics.Broker
-	stop           chan struct{}
-	bg             sync.WaitGroup
-	closeOnce      sync.Once
-	closeErr       error
+	quorumMux *quorumMux
+	metrics   *metricsServer
+	m         *metrics.Broker
+	stop      chan struct{}
+	bg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start builds and starts a node. On error everything started is stopped.
