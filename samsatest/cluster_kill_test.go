@@ -67,6 +67,12 @@ func viewFrom(ctx context.Context, cl *kgo.Client, topic string) (brokers []int3
 // returns the partition's error code: no client retries to hide it.
 func produceDirect(t *testing.T, ctx context.Context, cl *kgo.Client, topic, value string) int16 {
 	t.Helper()
+	return produceRequest(t, ctx, cl, topic, value).Topics[0].Partitions[0].ErrorCode
+}
+
+// produceRequest is produceDirect's whole response.
+func produceRequest(t *testing.T, ctx context.Context, cl *kgo.Client, topic, value string) *kmsg.ProduceResponse {
+	t.Helper()
 	rec := kmsg.Record{Value: []byte(value)}
 	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the zero length took one byte
 	now := time.Now().UnixMilli()
@@ -101,7 +107,7 @@ func produceDirect(t *testing.T, ctx context.Context, cl *kgo.Client, topic, val
 	if len(pr.Topics) != 1 || len(pr.Topics[0].Partitions) != 1 {
 		t.Fatalf("produce response: %+v", pr)
 	}
-	return pr.Topics[0].Partitions[0].ErrorCode
+	return pr
 }
 
 // quorumLeader asks a node who leads the metadata quorum.

@@ -97,9 +97,11 @@ type fetchCall struct {
 	replicaEpoch int64
 	// regions are those respond put placeholders for, in order.
 	regions []*wire.Region
+	// listener is the client's, for KIP-951's leader endpoints.
+	listener string
 }
 
-func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+func handleFetch(_ context.Context, h *Handler, cl *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.FetchRequest)
 	call, err := h.planFetch(r)
 	if err != nil {
@@ -107,6 +109,7 @@ func handleFetch(_ context.Context, h *Handler, _ *Client, req kmsg.Request) rep
 		resp.ErrorCode = errCode(err)
 		return now(resp)
 	}
+	call.listener = cl.Listener
 	results, ready := call.read()
 	if ready || r.MaxWaitMillis <= 0 {
 		return reply{resp: call.respond(results), encoded: func() { recycle(results) }, regions: call.takeRegions}
@@ -347,12 +350,23 @@ func (c *fetchCall) respond(results []fetchResult) *kmsg.FetchResponse {
 		defer c.sess.mu.Unlock()
 		resp.SessionID = c.sess.id
 	}
+	var hinted []int32
 	for i := range results {
 		res := &results[i]
 		if !c.include(res) {
 			continue
 		}
-		c.appendPartition(resp, res)
+		if p := c.appendPartition(resp, res); hintsLeader(p.ErrorCode) && c.r.Version >= 12 {
+			p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = leaderOf(c.h.image(), res.item.name, p.Partition)
+			hinted = append(hinted, p.CurrentLeader.LeaderID)
+		}
+	}
+	if len(hinted) > 0 && c.r.Version >= 16 {
+		hintedBrokers(c.h.image(), c.listener, hinted, func(b metadata.BrokerRecord, ep metadata.Endpoint) {
+			rb := kmsg.NewFetchResponseBroker()
+			rb.NodeID, rb.Host, rb.Port, rb.Rack = b.ID, ep.Host, ep.Port, b.Rack
+			resp.Brokers = append(resp.Brokers, rb)
+		})
 	}
 	return resp
 }
@@ -373,7 +387,8 @@ func (c *fetchCall) include(res *fetchResult) bool {
 	return changed || !c.incremental
 }
 
-func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) {
+// appendPartition adds res to resp and returns it there.
+func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) *kmsg.FetchResponseTopicPartition {
 	k := res.item.key
 	if n := len(resp.Topics); n == 0 || resp.Topics[n-1].Topic != k.topic || resp.Topics[n-1].TopicID != k.id {
 		t := kmsg.NewFetchResponseTopic()
@@ -415,4 +430,5 @@ func (c *fetchCall) appendPartition(resp *kmsg.FetchResponse, res *fetchResult) 
 		res.region = nil
 	}
 	t.Partitions = append(t.Partitions, p)
+	return &t.Partitions[len(t.Partitions)-1]
 }

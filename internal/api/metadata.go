@@ -98,12 +98,7 @@ func brokersOf(im *metadata.Image, listener string) []kmsg.MetadataResponseBroke
 		if b.Fenced || len(b.Listeners) == 0 {
 			continue
 		}
-		ep := b.Listeners[0]
-		for _, l := range b.Listeners {
-			if l.Name == listener {
-				ep = l
-			}
-		}
+		ep := endpointOf(b, listener)
 		mb := kmsg.NewMetadataResponseBroker()
 		mb.NodeID, mb.Host, mb.Port, mb.Rack = b.ID, ep.Host, ep.Port, b.Rack
 		out = append(out, mb)

@@ -54,7 +54,7 @@ type commitWait struct {
 	timeout time.Duration
 }
 
-func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request) reply {
+func handleProduce(ctx context.Context, h *Handler, cl *Client, req kmsg.Request) reply {
 	r := req.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	im := h.image()
@@ -101,6 +101,9 @@ func handleProduce(ctx context.Context, h *Handler, _ *Client, req kmsg.Request)
 	cw := commitWait{acks: r.Acks, timeout: time.Duration(r.TimeoutMillis) * time.Millisecond}
 	return reply{wait: func(ctx context.Context) kmsg.Response {
 		commitAll(ctx, pending, cw)
+		if r.Version >= 10 {
+			addProduceHintBrokers(resp, h.image(), cl.Listener)
+		}
 		return resp
 	}}
 }
@@ -209,13 +212,30 @@ func batchRecords(data []byte) int64 {
 	return n
 }
 
-// currentLeader is KIP-951's hint for a client that sent to a non-leader.
+// currentLeader is KIP-951's hint for a client that sent to a non-leader
+// (leader_hints.go).
 func currentLeader(im *metadata.Image, topic string, partition int32) kmsg.ProduceResponseTopicPartitionCurrentLeader {
 	cl := kmsg.NewProduceResponseTopicPartitionCurrentLeader()
-	if t := im.Topic(topic); t != nil && int(partition) < len(t.Partitions) {
-		cl.LeaderID, cl.LeaderEpoch = t.Partitions[partition].Leader, t.Partitions[partition].LeaderEpoch
-	}
+	cl.LeaderID, cl.LeaderEpoch = leaderOf(im, topic, partition)
 	return cl
+}
+
+// addProduceHintBrokers lists the endpoints of the leaders the response's
+// partitions name in their hints.
+func addProduceHintBrokers(resp *kmsg.ProduceResponse, im *metadata.Image, listener string) {
+	var ids []int32
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if hintsLeader(p.ErrorCode) {
+				ids = append(ids, p.CurrentLeader.LeaderID)
+			}
+		}
+	}
+	hintedBrokers(im, listener, ids, func(b metadata.BrokerRecord, ep metadata.Endpoint) {
+		rb := kmsg.NewProduceResponseBroker()
+		rb.NodeID, rb.Host, rb.Port, rb.Rack = b.ID, ep.Host, ep.Port, b.Rack
+		resp.Brokers = append(resp.Brokers, rb)
+	})
 }
 
 // refuseOldProduce answers every partition of a v0-2 produce with
