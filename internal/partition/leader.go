@@ -217,9 +217,11 @@ func (p *Partition) checkMinISR() error {
 // WaitReplicated waits, for acks=all, until every offset below next is
 // below the high watermark: every in-sync replica has it (call Commit
 // first). It answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR is
-// below min.insync.replicas then (Kafka's checkEnoughReplicasReachOffset)
-// or at ctx's end, REQUEST_TIMED_OUT when ctx ends otherwise, and
-// NOT_LEADER_OR_FOLLOWER when this broker stops leading.
+// below min.insync.replicas then (Kafka's checkEnoughReplicasReachOffset),
+// REQUEST_TIMED_OUT when ctx ends first, as Kafka's expired delayed
+// produce does (the high watermark stands still while the ISR is below
+// min.insync.replicas, KIP-966, so that is how a shrunk ISR usually
+// ends), and NOT_LEADER_OR_FOLLOWER when this broker stops leading.
 func (p *Partition) WaitReplicated(ctx context.Context, next int64) error {
 	wake := make(chan struct{}, 1)
 	defer p.Watch(func() {
@@ -235,9 +237,6 @@ func (p *Partition) WaitReplicated(ctx context.Context, next int64) error {
 		select {
 		case <-wake:
 		case <-ctx.Done():
-			if p.underMinISR() {
-				return fmt.Errorf("%w: the ISR fell below min.insync.replicas", ErrNotEnoughReplicasAfterAppend)
-			}
 			return fmt.Errorf("%w: waiting for the in-sync replicas: %w", ErrTimedOut, ctx.Err())
 		}
 	}
@@ -255,12 +254,6 @@ func (p *Partition) replicated(next int64) (bool, error) {
 		return true, ErrNotEnoughReplicasAfterAppend
 	}
 	return true, nil
-}
-
-func (p *Partition) underMinISR() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.leader.Load() && p.ls.maximalSize() < p.ls.effectiveMinISR()
 }
 
 // ISR returns the in-sync replicas as the leader counts them (the
