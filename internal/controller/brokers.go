@@ -72,7 +72,7 @@ func (c *Controller) Activate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sessions = map[int32]*session{}
-	c.nextRebalance = time.Time{}
+	c.nextRebalance, c.nextUnclean = time.Time{}, time.Time{}
 }
 
 // sessionOf returns a broker's session, fresh at now when there is none.
@@ -281,6 +281,12 @@ func (c *Controller) Tick(ctx context.Context, now time.Time) error {
 			if err := c.balanceLeaders(b); err != nil {
 				return err
 			}
+		}
+	}
+	if !now.Before(c.nextUnclean) {
+		c.nextUnclean = now.Add(c.cfg.UncleanElectionInterval)
+		if err := c.electUncleanLeaders(b); err != nil {
+			return err
 		}
 	}
 	return c.propose(ctx, b.recs)

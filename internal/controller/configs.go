@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -53,6 +54,9 @@ func (c *Controller) AlterConfigs(ctx context.Context, changes []ConfigChange, v
 	return planEach(c, ctx, changes, validateOnly, func(im *metadata.Image, ch ConfigChange) ([]metadata.Record, error) {
 		if dup[key(ch)] {
 			return nil, errorf(kerr.InvalidRequest, "resource %q appears more than once in the request", ch.Name)
+		}
+		if slices.ContainsFunc(ch.Ops, func(op ConfigOp) bool { return op.Name == "unclean.leader.election.enable" }) {
+			c.nextUnclean = time.Time{} // under mu: take the change into account at the next Tick
 		}
 		return c.planConfigs(im, ch)
 	})

@@ -65,6 +65,12 @@ type Config struct {
 	// LeaderImbalanceCheckInterval is leader.imbalance.check.interval.seconds;
 	// 0 is Kafka's 300 s.
 	LeaderImbalanceCheckInterval time.Duration
+	// UncleanElectionInterval is how often Tick elects leaders uncleanly
+	// for leaderless partitions whose topic allows it (Kafka's internal
+	// unclean.leader.election.interval.ms); 0 is Kafka's 5 min. A change
+	// of unclean.leader.election.enable brings the next check forward to
+	// the next Tick.
+	UncleanElectionInterval time.Duration
 	// Rand drives replica placement; nil seeds one at random.
 	Rand *rand.Rand
 }
@@ -78,6 +84,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.LeaderImbalanceCheckInterval <= 0 {
 		cfg.LeaderImbalanceCheckInterval = 300 * time.Second
+	}
+	if cfg.UncleanElectionInterval <= 0 {
+		cfg.UncleanElectionInterval = 5 * time.Minute
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -94,8 +103,11 @@ type Controller struct {
 	// sessions are the brokers' heartbeat sessions, kept in memory only
 	// (Kafka's BrokerHeartbeatManager); guarded by mu.
 	sessions map[int32]*session
-	// nextRebalance is when Tick next checks leader imbalance; guarded by mu.
+	// nextRebalance is when Tick next checks leader imbalance, and
+	// nextUnclean when it next elects leaderless partitions uncleanly (zero:
+	// at the next Tick); guarded by mu.
 	nextRebalance time.Time
+	nextUnclean   time.Time
 }
 
 // New returns a controller over the store the proposer applies to.
