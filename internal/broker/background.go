@@ -20,7 +20,7 @@ func (b *Broker) startBackground() {
 		return nil
 	})
 	b.every(b.cfg.RetentionCheck, "retention and compaction", b.dir.Maintain)
-	b.every(b.cfg.CheckpointInterval, "checkpoint", b.dir.Checkpoint)
+	b.every(b.cfg.CheckpointInterval, "checkpoint", b.checkpoint)
 	b.every(b.cfg.ProducerIDExpirationCheck, "producer id expiration", b.expireProducers)
 	b.every(b.cfg.ReplicaLagMax/2, "ISR check", func() error { b.parts.CheckISR(b.cfg.Now()); return nil })
 	var wasActive bool
@@ -67,4 +67,11 @@ func (b *Broker) every(d time.Duration, what string, fn func() error) {
 			}
 		}
 	}()
+}
+
+// checkpoint writes the log directory's checkpoint files, with each
+// partition's high watermark as of now (replication-offset-checkpoint).
+func (b *Broker) checkpoint() error {
+	b.parts.RecordHighWatermarks()
+	return b.dir.Checkpoint()
 }

@@ -450,7 +450,7 @@ func (b *Broker) Close() error {
 			errs = append(errs, fmt.Errorf("quorum: %w", err))
 		}
 		b.stopListeners() // after the quorum: its last messages may still go out
-		if err := b.dir.Checkpoint(); err != nil {
+		if err := b.checkpoint(); err != nil {
 			errs = append(errs, fmt.Errorf("checkpoint: %w", err))
 		}
 		if err := b.dir.Close(); err != nil {

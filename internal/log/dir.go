@@ -19,6 +19,8 @@ const (
 	recoveryPointFile = "recovery-point-offset-checkpoint"
 	logStartFile      = "log-start-offset-checkpoint"
 	cleanerOffsetFile = "cleaner-offset-checkpoint"
+	// replicationFile holds each replica's high watermark, as Kafka's.
+	replicationFile = "replication-offset-checkpoint"
 )
 
 // TopicPartition names a partition.
@@ -83,7 +85,7 @@ func OpenDir(fsys vfs.FS, dir string, opts DirOptions) (*Dir, DirReport, error) 
 	}
 	d := &Dir{fs: fsys, path: dir, opts: opts, logs: map[TopicPartition]*Log{}}
 	points := map[string]map[TopicPartition]int64{}
-	for _, f := range []string{recoveryPointFile, logStartFile, cleanerOffsetFile} {
+	for _, f := range []string{recoveryPointFile, logStartFile, cleanerOffsetFile, replicationFile} {
 		m, err := readOffsets(fsys, path.Join(dir, f))
 		if err != nil {
 			return nil, rep, err
@@ -104,6 +106,7 @@ func OpenDir(fsys vfs.FS, dir string, opts DirOptions) (*Dir, DirReport, error) 
 			RecoveryPoint:  points[recoveryPointFile][tp],
 			LogStartOffset: points[logStartFile][tp],
 			CleanerOffset:  points[cleanerOffsetFile][tp],
+			HighWatermark:  points[replicationFile][tp],
 		})
 		if err != nil {
 			rep.Failed[tp] = err
@@ -228,6 +231,7 @@ func (d *Dir) Checkpoint() error {
 		{recoveryPointFile, (*Log).RecoveryPoint},
 		{logStartFile, (*Log).LogStartOffset},
 		{cleanerOffsetFile, (*Log).CleanerOffset},
+		{replicationFile, (*Log).HighWatermark},
 	} {
 		lines := make([]string, len(tps))
 		for i, tp := range tps {

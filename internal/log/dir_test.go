@@ -53,7 +53,9 @@ func TestDirCheckpointsAcrossRestarts(t *testing.T) {
 		t.Fatalf("my-topic-12 ends at %d, want 60", l.LogEndOffset())
 	}
 	// After a clean close the recovery points cover everything, so only the
-	// active segments are rescanned.
+	// active segments are rescanned; the high watermarks the replica layer
+	// recorded come back.
+	d2.Log(tps[2]).SetHighWatermark(42)
 	if err := d2.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +63,15 @@ func TestDirCheckpointsAcrossRestarts(t *testing.T) {
 	if !strings.Contains(string(data), "my-topic 12 60\n") || !strings.HasPrefix(string(data), "0\n3\n") {
 		t.Fatalf("recovery-point checkpoint:\n%s", data)
 	}
-	_, rep, err = OpenDir(fsys, "data", opts)
+	d3, rep, err := OpenDir(fsys, "data", opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if hw := d3.Log(tps[2]).HighWatermark(); hw != 42 {
+		t.Errorf("my-topic-12's checkpointed high watermark %d, want 42", hw)
+	}
+	if hw := d3.Log(tps[0]).HighWatermark(); hw != 0 {
+		t.Errorf("orders-0's high watermark %d, never recorded, want 0", hw)
 	}
 	for tp, r := range rep.Recovered {
 		if r.Scanned != 1 {

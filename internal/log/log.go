@@ -70,6 +70,9 @@ type Options struct {
 	// CleanerOffset is the checkpointed first dirty offset for compaction
 	// (cleaner-offset-checkpoint).
 	CleanerOffset int64
+	// HighWatermark is the checkpointed high watermark
+	// (replication-offset-checkpoint); see Log.HighWatermark.
+	HighWatermark int64
 }
 
 // Log is one partition's log. Its methods are safe for concurrent use.
@@ -104,6 +107,7 @@ type Log struct {
 	// retention, DeleteRecords, truncation, compaction.
 	maint         sync.Mutex
 	cleanerOffset atomic.Int64
+	hw            atomic.Int64 // the replica's high watermark, for checkpoints
 
 	flush flusher
 }
@@ -165,6 +169,16 @@ func (l *Log) RecoveryPoint() int64 { return l.flush.durableOffset() }
 // CleanerOffset is compaction's first dirty offset; the log directory
 // checkpoints it.
 func (l *Log) CleanerOffset() int64 { return l.cleanerOffset.Load() }
+
+// HighWatermark is the high watermark the replica layer last recorded with
+// SetHighWatermark, or the checkpointed one it opened with; the log only
+// keeps it for replication-offset-checkpoint (Dir.Checkpoint), so that a
+// restarted replica starts from it rather than from the log start.
+func (l *Log) HighWatermark() int64 { return l.hw.Load() }
+
+// SetHighWatermark records the replica's high watermark for the next
+// checkpoint.
+func (l *Log) SetHighWatermark(hw int64) { l.hw.Store(hw) }
 
 // Size is the total size of the log's segment files.
 func (l *Log) Size() int64 {

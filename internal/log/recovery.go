@@ -295,6 +295,7 @@ func (l *Log) finishOpen(opts Options, rep *RecoveryReport) error {
 		return err
 	}
 	l.cleanerOffset.Store(max(opts.CleanerOffset, l.logStart.Load()))
+	l.hw.Store(opts.HighWatermark)
 	l.flush.init(-1, l.now())
 	l.dirDirty.Store(true)
 	// Rescanned segments start with nothing marked synced: what they hold may

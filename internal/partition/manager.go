@@ -179,6 +179,17 @@ func (m *Manager) Get(topic string, partition int32) (*Partition, error) {
 	return nil, ErrUnknown
 }
 
+// RecordHighWatermarks records each partition's high watermark in its
+// log, for the log directory's next checkpoint
+// (replication-offset-checkpoint).
+func (m *Manager) RecordHighWatermarks() {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, p := range m.parts {
+		p.log.SetHighWatermark(p.hw.Load())
+	}
+}
+
 // Partitions returns every hosted partition, sorted.
 func (m *Manager) Partitions() []*Partition {
 	m.mu.RLock()
@@ -305,10 +316,11 @@ func (m *Manager) ensure(im *metadata.Image, t *metadata.Topic, i int32, part me
 			return
 		}
 		if len(part.Replicas) > 1 {
-			// Replicated: what was committed before the restart is not
-			// known (no high-watermark checkpoint), so the high watermark
-			// starts at the log start and rises as the ISR fetches.
-			p.hw.Store(p.log.LogStartOffset())
+			// Replicated: the high watermark starts at the checkpointed one
+			// (replication-offset-checkpoint), within the log (a crash in
+			// page-cache mode may have cut the log below it), and rises
+			// as the ISR fetches.
+			p.hw.Store(min(max(p.log.HighWatermark(), p.log.LogStartOffset()), p.log.LogEndOffset()))
 		}
 		m.parts[tp] = p
 	} else if cfgChanged {

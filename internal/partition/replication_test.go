@@ -294,3 +294,33 @@ func TestReadReplicaChecks(t *testing.T) {
 		}
 	})
 }
+
+// replication-offset-checkpoint: a leader restarted while its follower
+// cannot fetch (so fetches cannot raise the high watermark) starts at the
+// checkpointed high watermark, not at the log start; a checkpoint beyond
+// the log end (a log cut by a crash) is lowered to it.
+func TestHighWatermarkCheckpoint(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, 1, 2)
+		synctest.Wait()
+		next := c.produce(1, "a", "b", "c")
+		settle(time.Second)
+		if hw := c.partition(1).HighWatermark(); hw != next {
+			t.Fatalf("high watermark %d before the restart, want %d", hw, next)
+		}
+		c.partitionNet(1, 2, true)
+		c.manager(1).RecordHighWatermarks()
+		fs := c.kill(1) // closing the directory writes the checkpoints
+		c.boot(1, fs)
+		if hw := c.partition(1).HighWatermark(); hw != next {
+			t.Fatalf("restarted leader's high watermark %d, want the checkpointed %d", hw, next)
+		}
+
+		c.partition(1).Log().SetHighWatermark(next + 100)
+		fs = c.kill(1)
+		c.boot(1, fs)
+		if hw := c.partition(1).HighWatermark(); hw != next {
+			t.Fatalf("a checkpoint past the log end %d gave high watermark %d", next, hw)
+		}
+	})
+}

@@ -3,6 +3,9 @@ package samsatest_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +102,27 @@ func fetchOnce(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, 
 		t.Fatalf("fetch response: %+v", fr)
 	}
 	return fr.Topics[0].Partitions[0], fr.Brokers
+}
+
+// A node that stops writes each replica's high watermark to
+// replication-offset-checkpoint, from which it starts again.
+func TestClusterCheckpointsHighWatermark(t *testing.T) {
+	c := samsatest.StartCluster(t, 3, samsatest.WithProps(fastCluster))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, _ := clusterClient(t, c)
+	awaitBrokers(t, ctx, cl, 3)
+	if err := createAssigned(ctx, cl, "hwcp", 10*time.Second, []int32{1, 2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	produceRange(t, ctx, cl, "hwcp", 0, 50) // acks=all: the leader's high watermark is 50
+	leader := partitionState(t, ctx, cl, "hwcp").Leader
+	c.Node(leader).Stop()
+	data, err := os.ReadFile(filepath.Join(c.Node(leader).Dir(), "replication-offset-checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "\nhwcp 0 50\n") {
+		t.Fatalf("node %d's replication-offset-checkpoint lacks hwcp 0 50:\n%s", leader, data)
+	}
 }
