@@ -107,9 +107,11 @@ func TestClusterShowsLeaderAndISRInKcat(t *testing.T) {
 }
 
 // Dedicated roles, as a production cluster runs: three controller-only
-// processes form the quorum and two broker-only processes hold the data.
-// kcat lists the two brokers only; records produced with kcat through one
-// broker are consumed with kcat through the other.
+// processes form the quorum and two broker-only processes hold the data,
+// one given the voters, the other only a bootstrap server to find them
+// (controller.quorum.bootstrap.servers). kcat lists the two brokers only;
+// records produced with kcat through one broker are consumed with kcat
+// through the other.
 func TestDedicatedControllersAndBrokers(t *testing.T) {
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
@@ -127,9 +129,10 @@ func TestDedicatedControllersAndBrokers(t *testing.T) {
 		s.start()
 	}
 	brokers := []*server{newServer(t), newServer(t)}
+	find := []string{quorum, "controller.quorum.bootstrap.servers=" + ctl[1].addr()}
 	for i, s := range brokers {
 		s.args = []string{"--override", fmt.Sprintf("node.id=%d", i+4), "--override", "process.roles=broker",
-			"--override", "listeners=PLAINTEXT://" + s.addr(), "--override", quorum}
+			"--override", "listeners=PLAINTEXT://" + s.addr(), "--override", find[i]}
 		s.start()
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(clusterAddrs(brokers)...))

@@ -96,6 +96,7 @@ func Start(cfg Config) (b *Broker, err error) {
 	}{
 		{"bind", b.bind},
 		{"bind controller listener", b.bindController},
+		{"quorum discovery", b.discoverVoters},
 		{"meta.properties", b.loadMeta},
 		{"log directory", b.openLogs},
 		{"metadata quorum", b.openQuorum},

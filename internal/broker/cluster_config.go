@@ -77,12 +77,15 @@ func setCluster(cfg *Config, v config.Values) error {
 	if err != nil {
 		return err
 	}
+	bootstrap := v.List("controller.quorum.bootstrap.servers")
 	listed := slices.ContainsFunc(voters, func(vt Voter) bool { return vt.ID == cfg.NodeID })
 	switch {
+	case roles.Controller && len(voters) == 0 && len(bootstrap) > 0:
+		return fmt.Errorf("controller.quorum.bootstrap.servers without controller.quorum.voters: Samsa's controllers form a static voter set (KIP-595), listed in controller.quorum.voters; dynamic quorums (KIP-853) are not supported, though broker-only nodes may find the voters through the bootstrap servers")
 	case roles.Controller && len(voters) > 0 && !listed:
 		return fmt.Errorf("controller.quorum.voters %q does not list this node (node.id %d), which has the controller role", v.List("controller.quorum.voters"), cfg.NodeID)
-	case !roles.Controller && len(voters) == 0:
-		return fmt.Errorf("process.roles=broker: a broker-only node needs controller.quorum.voters to find the controllers")
+	case !roles.Controller && len(voters) == 0 && len(bootstrap) == 0:
+		return fmt.Errorf("process.roles=broker: a broker-only node needs controller.quorum.voters or controller.quorum.bootstrap.servers to find the controllers")
 	case !roles.Controller && listed:
 		return fmt.Errorf("controller.quorum.voters %q lists this node (node.id %d), which has no controller role", v.List("controller.quorum.voters"), cfg.NodeID)
 	}
@@ -90,6 +93,9 @@ func setCluster(cfg *Config, v config.Values) error {
 		return fmt.Errorf("node.id 0: a node of a cluster needs a node.id of at least 1 (the metadata quorum's ids start at 1)")
 	}
 	cfg.Voters = voters
+	if len(voters) == 0 {
+		cfg.Bootstrap = bootstrap
+	}
 	cfg.HeartbeatInterval = v.Duration("broker.heartbeat.interval.ms")
 	cfg.SessionTimeout = v.Duration("broker.session.timeout.ms")
 	cfg.ReplicaLagMax = v.Duration("replica.lag.time.max.ms")

@@ -25,8 +25,12 @@ type Config struct {
 
 	// Roles is process.roles; the zero value is broker,controller.
 	Roles Roles
-	// Voters is controller.quorum.voters; empty for a cluster of one.
+	// Voters is controller.quorum.voters; empty for a cluster of one, and
+	// for a broker-only node given Bootstrap instead.
 	Voters []Voter
+	// Bootstrap is controller.quorum.bootstrap.servers: where a broker-only
+	// node with no Voters asks for the voter set (KIP-853's discovery).
+	Bootstrap []string
 	// ControllerAddr is the controller listener's host:port, and
 	// ControllerListener, when set, an already bound socket for it.
 	ControllerAddr     string

@@ -80,11 +80,7 @@ const askVotersEvery = 200 * time.Millisecond
 // askVoters asks each voter's DescribeQuorum, which only the quorum's
 // leader answers without an error; 0 when none did.
 func (c *controllerClient) askVoters(ctx context.Context) int32 {
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	rt := kmsg.NewDescribeQuorumRequestTopic()
-	rt.Topic = metadataTopic
-	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
-	req.Topics = append(req.Topics, rt)
+	req := describeQuorumRequest()
 	for id := range c.voters {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		resp, err := c.send(rctx, id, req)

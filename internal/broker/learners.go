@@ -13,17 +13,25 @@ package broker
 // A learner stays one when its broker stops or unregisters: a membership
 // is as permanent as its node id, and a learner that is down costs the
 // leader a probe per heartbeat and nothing else.
+//
+// A broker-only node may name controller.quorum.bootstrap.servers instead
+// of the voters (KIP-853): it asks them DescribeQuorum, whose Nodes list
+// every voter's controller listener, before it starts.
 
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/samsa-io/samsa/internal/metadata"
 	"github.com/samsa-io/samsa/internal/raft"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // learnerTick is how often a voter looks for brokers to follow the log.
@@ -78,4 +86,57 @@ func brokerAddr(img *metadata.Image, id int32, listener string) (string, error) 
 		}
 	}
 	return fmt.Sprintf("%s:%d", bracket(ep.Host), ep.Port), nil
+}
+
+// discoveryTimeout bounds how long a starting broker-only node looks for
+// the voters through controller.quorum.bootstrap.servers.
+const discoveryTimeout = time.Minute
+
+// discoverVoters fills cfg.Voters from the bootstrap servers' DescribeQuorum
+// when only those are configured; it retries until one answers.
+func (b *Broker) discoverVoters() (func(), error) {
+	if len(b.cfg.Voters) > 0 || len(b.cfg.Bootstrap) == 0 {
+		return nil, nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.cfg.Bootstrap...), kgo.Dialer(b.dialer.DialContext),
+		kgo.ClientID(fmt.Sprintf("samsa-node-%d", b.cfg.NodeID)), kgo.RequestRetries(0))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), discoveryTimeout)
+	defer cancel()
+	for {
+		for _, seed := range cl.SeedBrokers() {
+			if voters := askVoterSet(ctx, seed); len(voters) > 0 {
+				b.cfg.Voters = voters
+				b.log.Info("found the metadata quorum's voters", "bootstrap", b.cfg.Bootstrap, "voters", voters)
+				return nil, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no controller answered at controller.quorum.bootstrap.servers %v within %v", b.cfg.Bootstrap, discoveryTimeout)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// askVoterSet asks one bootstrap server's DescribeQuorum (v2, which lists
+// the voters' listeners) for the voter set; nil when it did not answer.
+func askVoterSet(ctx context.Context, seed *kgo.Broker) []Voter {
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := seed.Request(rctx, describeQuorumRequest())
+	if err != nil {
+		return nil
+	}
+	var voters []Voter
+	for _, n := range resp.(*kmsg.DescribeQuorumResponse).Nodes {
+		if len(n.Listeners) > 0 {
+			l := n.Listeners[0]
+			voters = append(voters, Voter{ID: n.NodeID, Addr: net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))})
+		}
+	}
+	return voters
 }

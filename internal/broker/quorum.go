@@ -45,6 +45,16 @@ func (b *Broker) describeQuorum(req *kmsg.DescribeQuorumRequest) *kmsg.DescribeQ
 	return resp
 }
 
+// describeQuorumRequest asks DescribeQuorum for the metadata log.
+func describeQuorumRequest() *kmsg.DescribeQuorumRequest {
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	rt := kmsg.NewDescribeQuorumRequestTopic()
+	rt.Topic = metadataTopic
+	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
 func quorumPartition(st raft.Status, topic string, partition int32) kmsg.DescribeQuorumResponseTopicPartition {
 	out := kmsg.NewDescribeQuorumResponseTopicPartition()
 	out.Partition = partition
