@@ -16,19 +16,27 @@ import (
 	"github.com/samsa-io/samsa/samsatest"
 )
 
+// clusterWithTopic starts three nodes and creates topic on replicas 1, 2
+// and 3; the context ends with the test, at most a minute from now.
+func clusterWithTopic(t *testing.T, topic string) (*samsatest.Cluster, *kgo.Client, context.Context) {
+	t.Helper()
+	c := samsatest.StartCluster(t, 3, samsatest.WithProps(fastCluster))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	cl, _ := clusterClient(t, c)
+	awaitBrokers(t, ctx, cl, 3)
+	if err := createAssigned(ctx, cl, topic, 10*time.Second, []int32{1, 2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return c, cl, ctx
+}
+
 // KIP-951: a follower answers Produce and Fetch with NOT_LEADER_OR_FOLLOWER
 // naming the leader and its epoch, and lists the leader's endpoint; the
 // leader answers a fetch with a stale leader epoch FENCED_LEADER_EPOCH and
 // the same hint.
 func TestClusterLeaderHints(t *testing.T) {
-	c := samsatest.StartCluster(t, 3, samsatest.WithProps(fastCluster))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cl, _ := clusterClient(t, c)
-	awaitBrokers(t, ctx, cl, 3)
-	if err := createAssigned(ctx, cl, "hints", 10*time.Second, []int32{1, 2, 3}, nil); err != nil {
-		t.Fatal(err)
-	}
+	c, cl, ctx := clusterWithTopic(t, "hints")
 	// A restart of the first leader moves leadership on, so the leader
 	// epoch is past 0 and a stale one can be sent.
 	waitFor(t, ctx, "the topic with its ISR full", func() bool {
@@ -107,14 +115,7 @@ func fetchOnce(t *testing.T, ctx context.Context, cl *kgo.Client, topic string, 
 // A node that stops writes each replica's high watermark to
 // replication-offset-checkpoint, from which it starts again.
 func TestClusterCheckpointsHighWatermark(t *testing.T) {
-	c := samsatest.StartCluster(t, 3, samsatest.WithProps(fastCluster))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cl, _ := clusterClient(t, c)
-	awaitBrokers(t, ctx, cl, 3)
-	if err := createAssigned(ctx, cl, "hwcp", 10*time.Second, []int32{1, 2, 3}, nil); err != nil {
-		t.Fatal(err)
-	}
+	c, cl, ctx := clusterWithTopic(t, "hwcp")
 	produceRange(t, ctx, cl, "hwcp", 0, 50) // acks=all: the leader's high watermark is 50
 	leader := partitionState(t, ctx, cl, "hwcp").Leader
 	c.Node(leader).Stop()

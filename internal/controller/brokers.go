@@ -285,7 +285,9 @@ func (c *Controller) Tick(ctx context.Context, now time.Time) error {
 	}
 	if !now.Before(c.nextUnclean) {
 		c.nextUnclean = now.Add(c.cfg.UncleanElectionInterval)
-		if err := c.electUncleanLeaders(b); err != nil {
+		// Kafka's periodic maybeElectUncleanLeaders: turning unclean
+		// election on takes effect without a broker coming or going.
+		if err := c.electLeaderless(b); err != nil {
 			return err
 		}
 	}

@@ -144,30 +144,6 @@ func (c *Controller) balanceLeaders(b *batch) error {
 	return b.add(recs...)
 }
 
-// electUncleanLeaders elects a leader, uncleanly if need be, for each
-// leaderless partition whose topic has unclean.leader.election.enable:
-// Kafka's periodic maybeElectUncleanLeaders, which lets turning the
-// setting on take effect without waiting for a broker to come or go.
-func (c *Controller) electUncleanLeaders(b *batch) error {
-	im := b.im
-	active := activeIn(im)
-	var recs []metadata.Record
-	for _, name := range im.TopicNames() {
-		t := im.Topic(name)
-		for i, p := range t.Partitions {
-			if p.Leader != metadata.NoLeader {
-				continue
-			}
-			if ch := c.topicChange(im, t, i, active); ch.election == electUnclean {
-				if next, ok := ch.build(); ok {
-					recs = append(recs, partitionRecord(t, i, next))
-				}
-			}
-		}
-	}
-	return b.add(recs...)
-}
-
 // BalanceLeaders elects preferred leaders now, as Tick does every
 // LeaderImbalanceCheckInterval; it returns how many partitions changed.
 func (c *Controller) BalanceLeaders(ctx context.Context) (int, error) {
