@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,4 +127,67 @@ func TestClusterCheckpointsHighWatermark(t *testing.T) {
 	if !strings.Contains(string(data), "\nhwcp 0 50\n") {
 		t.Fatalf("node %d's replication-offset-checkpoint lacks hwcp 0 50:\n%s", leader, data)
 	}
+}
+
+// Eligible leader replicas (KIP-966), with one controller and brokers 2, 3
+// and 4 holding a topic with min.insync.replicas 2: the brokers stop one by
+// one, 2 last; 3 and 2 left the ISR while it was below 2, so they are
+// eligible, and 3 coming back alone leads cleanly, with every acknowledged
+// record up to its high watermark readable (the high watermark comes from
+// its checkpoint, and stands still below min.insync.replicas). Without
+// the ELR, 2, the last ISR member, would be the only possible leader.
+func TestClusterEligibleLeaderReplicas(t *testing.T) {
+	c := samsatest.StartCluster(t, 4, samsatest.WithProps(fastCluster), samsatest.WithRoles(1, "controller"),
+		samsatest.WithRoles(2, "broker"), samsatest.WithRoles(3, "broker"), samsatest.WithRoles(4, "broker"))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cl, _ := clusterClient(t, c)
+	awaitBrokers(t, ctx, cl, 3)
+	if err := createAssigned(ctx, cl, "elr", 10*time.Second, []int32{2, 3, 4}, map[string]string{"min.insync.replicas": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	produceRange(t, ctx, cl, "elr", 0, 50)
+	// The fetch that brings the followers record 50 tells them the high
+	// watermark 50 (a follower learns it from the fetch after the one
+	// that raised it).
+	produceRange(t, ctx, cl, "elr", 50, 51)
+	for _, id := range []int32{4, 3, 2} {
+		c.Node(id).Stop()
+	}
+	c.Node(3).Restart()
+	probe := pinnedClient(t, c.Node(3))
+	var p kmsg.DescribeTopicPartitionsResponseTopicPartition
+	waitFor(t, ctx, "broker 3 leading from the ELR", func() bool {
+		p = describeTopicPartition(t, ctx, probe, "elr")
+		return p.LeaderID == 3
+	})
+	if !slices.Equal(p.ISR, []int32{3}) || !slices.Equal(p.EligibleLeaderReplicas, []int32{2}) {
+		t.Fatalf("after the ELR election: ISR %v ELR %v, want [3] and [2]", p.ISR, p.EligibleLeaderReplicas)
+	}
+	cons := pinnedClient(t, c.Node(3), kgo.ConsumeTopics("elr"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	got := readN(t, ctx, cons, 50)
+	for i := range 50 {
+		if got[fmt.Sprint(i)] != 1 {
+			t.Fatalf("record %d read %d times from broker 3, want once (read %d distinct)", i, got[fmt.Sprint(i)], len(got))
+		}
+	}
+}
+
+// describeTopicPartition asks DescribeTopicPartitions for partition 0 of
+// topic.
+func describeTopicPartition(t *testing.T, ctx context.Context, cl *kgo.Client, topic string) kmsg.DescribeTopicPartitionsResponseTopicPartition {
+	t.Helper()
+	req := kmsg.NewPtrDescribeTopicPartitionsRequest()
+	rt := kmsg.NewDescribeTopicPartitionsRequestTopic()
+	rt.Topic = topic
+	req.Topics = append(req.Topics, rt)
+	resp, err := cl.SeedBrokers()[0].Request(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.(*kmsg.DescribeTopicPartitionsResponse)
+	if len(r.Topics) != 1 || r.Topics[0].ErrorCode != 0 || len(r.Topics[0].Partitions) == 0 {
+		t.Fatalf("DescribeTopicPartitions: %+v", r.Topics)
+	}
+	return r.Topics[0].Partitions[0]
 }

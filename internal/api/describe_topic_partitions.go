@@ -1,8 +1,8 @@
 package api
 
 // DescribeTopicPartitions (key 75; KIP-966): topics with their partitions,
-// paginated by a cursor and a partition limit, sorted by name. Eligible
-// leader replicas are empty until the cluster issue.
+// paginated by a cursor and a partition limit, sorted by name, with each
+// partition's eligible leader replicas and last known ELR.
 
 import (
 	"context"
@@ -83,7 +83,17 @@ func describedTopic(t *metadata.Topic, first, budget int32) (kmsg.DescribeTopicP
 		dp := kmsg.NewDescribeTopicPartitionsResponseTopicPartition()
 		dp.Partition, dp.LeaderID, dp.LeaderEpoch = i, p.Leader, p.LeaderEpoch
 		dp.Replicas, dp.ISR = p.Replicas, p.ISR
+		dp.EligibleLeaderReplicas, dp.LastKnownELR = orEmpty(p.ELR), orEmpty(p.LastKnownELR)
 		dt.Partitions = append(dt.Partitions, dp)
 	}
 	return dt, -1
+}
+
+// orEmpty is s, or an empty list for nil: both fields are nullable, and
+// Kafka sends an empty list for a partition with none.
+func orEmpty(s []int32) []int32 {
+	if s == nil {
+		return []int32{}
+	}
+	return s
 }

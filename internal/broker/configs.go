@@ -87,6 +87,7 @@ func (b *Broker) controllerConfig() controller.Config {
 		Now:                          b.cfg.Now,
 		SessionTimeout:               b.cfg.SessionTimeout,
 		UncleanLeaderElection:        b.cfg.UncleanLeaderElection,
+		MinInsyncReplicas:            b.minInsync,
 		AutoLeaderRebalance:          b.cfg.AutoLeaderRebalance,
 		LeaderImbalanceCheckInterval: b.cfg.LeaderImbalanceCheckInterval,
 	}

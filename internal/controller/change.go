@@ -9,8 +9,15 @@ package controller
 //   - the leader epoch when the leader changes (to -1 included) and when a
 //     reassignment removes replicas; not on an ISR shrink alone (Kafka
 //     dropped that bump with metadata version 3.6, KAFKA-15021).
-// Without ELR (KIP-966), an ISR is never emptied: when the last member
-// leaves, the ISR keeps it and the partition is left without a leader.
+//
+// Eligible leader replicas (KIP-966, as Kafka 4.1+ runs new clusters): the
+// high watermark does not advance while the ISR is below min.insync.replicas
+// (partition.leader.go), so a replica that leaves the ISR then holds every
+// committed record. Such replicas are kept in the ELR; the ISR may become
+// empty, and then an active ELR member is elected cleanly and becomes the
+// ISR. The ELR is cleared once the ISR is back to min.insync.replicas, and
+// by an unclean election. A change built without minISR (newChange alone)
+// keeps an ISR's last member instead and leaves the ELR as it is.
 
 import (
 	"slices"
@@ -42,26 +49,36 @@ type change struct {
 	recovery   int8
 	election   election
 	acceptable func(int32) bool // may lead: unfenced, not shutting down
+	// minISR is the topic's effective min.insync.replicas, 0 for a change
+	// that does not track the ELR; elr and lastKnown are the next ELR and
+	// last known ELR.
+	minISR         int
+	elr, lastKnown []int32
 }
 
 func newChange(p metadata.Partition, acceptable func(int32) bool) *change {
 	return &change{
 		cur: p, isr: p.ISR, replicas: p.Replicas, adding: p.AddingReplicas, removing: p.RemovingReplicas,
-		recovery: p.LeaderRecoveryState, acceptable: acceptable,
+		recovery: p.LeaderRecoveryState, acceptable: acceptable, elr: p.ELR, lastKnown: p.LastKnownELR,
 	}
 }
 
 // build returns the partition's next state, or false when nothing changes.
 func (ch *change) build() (metadata.Partition, bool) {
 	ch.completeReassignment()
+	ch.trackELR()
 	next := ch.cur
 	leader, unclean := ch.elect()
 	leaderBump := leader != ch.cur.Leader
 	if leaderBump {
 		next.Leader = leader
-		if unclean {
+		switch {
+		case unclean:
 			ch.isr = []int32{leader}
 			ch.recovery = 1
+			ch.elr, ch.lastKnown = nil, nil
+		case slices.Contains(ch.elr, leader):
+			ch.isr, ch.elr = []int32{leader}, without(ch.elr, leader)
 		}
 	}
 	// A reassignment that drops replicas bumps the leader epoch so that the
@@ -69,9 +86,10 @@ func (ch *change) build() (metadata.Partition, bool) {
 	if !containsAll(ch.replicas, ch.cur.Replicas) {
 		leaderBump = true
 	}
-	if len(ch.isr) > 0 {
+	if len(ch.isr) > 0 || ch.minISR > 0 {
 		next.ISR = ch.isr
 	}
+	next.ELR, next.LastKnownELR = nonEmpty(ch.elr), nonEmpty(ch.lastKnown)
 	next.Replicas, next.AddingReplicas, next.RemovingReplicas = ch.replicas, ch.adding, ch.removing
 	next.LeaderRecoveryState = ch.recovery
 	if !leaderBump && samePartition(next, ch.cur) {
@@ -84,9 +102,44 @@ func (ch *change) build() (metadata.Partition, bool) {
 	return next, true
 }
 
+// trackELR computes the next ELR (Kafka's maybePopulateTargetElr): empty
+// while the ISR is at least min.insync.replicas; below it, every replica
+// that was in the ISR or the ELR and is not in the next ISR. The last
+// known ELR keeps the former ELR members that are neither.
+func (ch *change) trackELR() {
+	if ch.minISR == 0 {
+		return
+	}
+	if len(ch.isr) >= ch.minISR {
+		ch.elr, ch.lastKnown = nil, nil
+		return
+	}
+	var elr, lastKnown []int32
+	for _, r := range ch.replicas {
+		switch {
+		case slices.Contains(ch.isr, r):
+		case slices.Contains(ch.cur.ISR, r) || slices.Contains(ch.cur.ELR, r):
+			elr = append(elr, r)
+		case slices.Contains(ch.cur.LastKnownELR, r):
+			lastKnown = append(lastKnown, r)
+		}
+	}
+	ch.elr, ch.lastKnown = elr, lastKnown
+}
+
+// nonEmpty is s, or nil when s is empty.
+func nonEmpty(s []int32) []int32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
 // elect picks the leader, and whether the pick is unclean.
 func (ch *change) elect() (int32, bool) {
-	valid := func(r int32) bool { return slices.Contains(ch.isr, r) && ch.acceptable(r) }
+	valid := func(r int32) bool {
+		return (slices.Contains(ch.isr, r) || len(ch.isr) == 0 && slices.Contains(ch.elr, r)) && ch.acceptable(r)
+	}
 	if ch.election == electPreferred && len(ch.replicas) > 0 && valid(ch.replicas[0]) {
 		return ch.replicas[0], false
 	}
@@ -128,7 +181,7 @@ func (ch *change) completeReassignment() {
 func samePartition(a, b metadata.Partition) bool {
 	return a.Leader == b.Leader && slices.Equal(a.ISR, b.ISR) && slices.Equal(a.Replicas, b.Replicas) &&
 		slices.Equal(a.AddingReplicas, b.AddingReplicas) && slices.Equal(a.RemovingReplicas, b.RemovingReplicas) &&
-		a.LeaderRecoveryState == b.LeaderRecoveryState
+		a.LeaderRecoveryState == b.LeaderRecoveryState && slices.Equal(a.ELR, b.ELR) && slices.Equal(a.LastKnownELR, b.LastKnownELR)
 }
 
 // without returns s minus the given ids, in s's order, as a new slice.

@@ -64,10 +64,19 @@ func (c *Controller) uncleanEnabled(im *metadata.Image, topic string) bool {
 	return c.cfg.UncleanLeaderElection
 }
 
-// topicChange starts a change of a topic's partition, with the topic's
-// unclean election setting.
-func (c *Controller) topicChange(im *metadata.Image, t *metadata.Topic, p int, acceptable func(int32) bool) *change {
+// partitionChange starts a change of a topic's partition that tracks its
+// eligible leader replicas, with the topic's min.insync.replicas capped at
+// the replication factor (Kafka's effectiveMinIsr).
+func (c *Controller) partitionChange(im *metadata.Image, t *metadata.Topic, p int, acceptable func(int32) bool) *change {
 	ch := newChange(t.Partitions[p], acceptable)
+	ch.minISR = max(1, min(c.cfg.MinInsyncReplicas(im, t.Name), len(ch.replicas)))
+	return ch
+}
+
+// topicChange is partitionChange with the topic's unclean election
+// setting.
+func (c *Controller) topicChange(im *metadata.Image, t *metadata.Topic, p int, acceptable func(int32) bool) *change {
+	ch := c.partitionChange(im, t, p, acceptable)
 	if c.uncleanEnabled(im, t.Name) {
 		ch.election = electUnclean
 	}

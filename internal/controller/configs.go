@@ -55,11 +55,41 @@ func (c *Controller) AlterConfigs(ctx context.Context, changes []ConfigChange, v
 		if dup[key(ch)] {
 			return nil, errorf(kerr.InvalidRequest, "resource %q appears more than once in the request", ch.Name)
 		}
-		if slices.ContainsFunc(ch.Ops, func(op ConfigOp) bool { return op.Name == "unclean.leader.election.enable" }) {
+		touches := func(name string) bool {
+			return slices.ContainsFunc(ch.Ops, func(op ConfigOp) bool { return op.Name == name })
+		}
+		if touches("unclean.leader.election.enable") {
 			c.nextUnclean = time.Time{} // under mu: take the change into account at the next Tick
 		}
-		return c.planConfigs(im, ch)
+		recs, err := c.planConfigs(im, ch)
+		if err == nil && touches("min.insync.replicas") {
+			recs = append(recs, clearELR(im, ch)...)
+		}
+		return recs, err
 	})
+}
+
+// clearELR empties the eligible leader replicas of the partitions whose
+// min.insync.replicas the change may move (Kafka's ClearElrRecord): an ELR
+// member is only known to hold the committed records while the high
+// watermark stands still under the old setting.
+func clearELR(im *metadata.Image, ch ConfigChange) []metadata.Record {
+	var recs []metadata.Record
+	for _, name := range im.TopicNames() {
+		if ch.Type == metadata.ResourceTopic && name != ch.Name {
+			continue
+		}
+		t := im.Topic(name)
+		for i, p := range t.Partitions {
+			if len(p.ELR) == 0 && len(p.LastKnownELR) == 0 {
+				continue
+			}
+			p.ELR, p.LastKnownELR = nil, nil
+			p.PartitionEpoch++
+			recs = append(recs, partitionRecord(t, i, p))
+		}
+	}
+	return recs
 }
 
 func (c *Controller) planConfigs(im *metadata.Image, ch ConfigChange) ([]metadata.Record, error) {

@@ -55,6 +55,9 @@ type Config struct {
 	// SessionTimeout is broker.session.timeout.ms: a broker without a
 	// heartbeat for longer is fenced by Tick. 0 is Kafka's 9 s.
 	SessionTimeout time.Duration
+	// MinInsyncReplicas is a topic's min.insync.replicas, for its eligible
+	// leader replicas (change.go); nil is 1 for every topic.
+	MinInsyncReplicas func(im *metadata.Image, topic string) int
 	// UncleanLeaderElection is the static unclean.leader.election.enable,
 	// used when neither the topic nor the cluster-wide dynamic config sets
 	// it.
@@ -84,6 +87,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.LeaderImbalanceCheckInterval <= 0 {
 		cfg.LeaderImbalanceCheckInterval = 300 * time.Second
+	}
+	if cfg.MinInsyncReplicas == nil {
+		cfg.MinInsyncReplicas = func(*metadata.Image, string) int { return 1 }
 	}
 	if cfg.UncleanElectionInterval <= 0 {
 		cfg.UncleanElectionInterval = 5 * time.Minute

@@ -106,7 +106,7 @@ func (c *Controller) electOne(b *batch, topic string, partition int32, kind int8
 	if kind == ElectionPreferred && p.Leader == p.Replicas[0] || kind == ElectionUnclean && p.Leader != metadata.NoLeader {
 		return errorf(kerr.ElectionNotNeeded, "partition %s-%d has leader %d", topic, partition, p.Leader)
 	}
-	ch := newChange(p, activeIn(b.im))
+	ch := c.partitionChange(b.im, t, int(partition), activeIn(b.im))
 	ch.election = electPreferred
 	if kind == ElectionUnclean {
 		ch.election = electUnclean
@@ -134,7 +134,7 @@ func (c *Controller) balanceLeaders(b *batch) error {
 			if p.Leader == pref || !active(pref) || !slices.Contains(p.ISR, pref) {
 				continue
 			}
-			ch := newChange(p, active)
+			ch := c.partitionChange(im, t, i, active)
 			ch.election = electPreferred
 			if next, ok := ch.build(); ok {
 				recs = append(recs, partitionRecord(t, i, next))

@@ -86,7 +86,7 @@ func (c *Controller) startReassignment(im *metadata.Image, t *metadata.Topic, i 
 	if original := without(p.Replicas, p.AddingReplicas...); !allowRF && len(target) != len(original) {
 		return nil, errorf(kerr.InvalidReplicationFactor, "the reassignment changes the replication factor from %d to %d", len(original), len(target))
 	}
-	ch := newChange(p, activeIn(im))
+	ch := c.partitionChange(im, t, i, activeIn(im))
 	ch.removing = sortedSet(without(p.Replicas, target...))
 	ch.adding = sortedSet(without(target, p.Replicas...))
 	ch.replicas = append(slices.Clone(target), ch.removing...)

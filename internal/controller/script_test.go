@@ -48,8 +48,20 @@ func newHarness(t *testing.T) *harness {
 		DefaultPartitions: 1, DefaultReplicationFactor: 3, DeleteTopicEnable: true, ClusterID: "c1",
 		Now: func() time.Time { return h.now }, AutoLeaderRebalance: true,
 		LeaderImbalanceCheckInterval: time.Minute, Rand: rand.New(rand.NewPCG(1, 2)),
+		MinInsyncReplicas: scriptMinISR,
 	}, h.store, &logProposer{store: h.store})
 	return h
+}
+
+// scriptMinISR is min.insync.replicas from the topic's config, else the
+// cluster's, else 1.
+func scriptMinISR(im *metadata.Image, topic string) int {
+	for _, m := range []map[string]string{im.TopicConfigs(topic), im.Configs(metadata.ConfigKey{Type: metadata.ResourceBroker})} {
+		if n, err := strconv.Atoi(m["min.insync.replicas"]); err == nil {
+			return n
+		}
+	}
+	return 1
 }
 
 func ids(s string) []int32 {
@@ -376,6 +388,12 @@ func partitionLine(name string, i int, p metadata.Partition) string {
 	if p.LeaderRecoveryState != 0 {
 		s += " recovering"
 	}
+	if len(p.ELR) > 0 {
+		s += fmt.Sprintf(" elr=%v", p.ELR)
+	}
+	if len(p.LastKnownELR) > 0 {
+		s += fmt.Sprintf(" last-known-elr=%v", p.LastKnownELR)
+	}
 	return s
 }
 
@@ -442,8 +460,12 @@ func checkInvariants(before, after *metadata.Image) error {
 
 func checkPartition(im *metadata.Image, p metadata.Partition) error {
 	switch {
-	case len(p.ISR) == 0:
-		return fmt.Errorf("empty ISR")
+	case len(p.ISR) == 0 && len(p.ELR) == 0:
+		return fmt.Errorf("empty ISR and ELR")
+	case !validISR(p.Replicas, p.ISR) || !validISR(p.Replicas, p.ELR):
+		return fmt.Errorf("ISR or ELR not a duplicate-free subset of the replicas")
+	case slices.ContainsFunc(p.ELR, func(r int32) bool { return slices.Contains(p.ISR, r) }):
+		return fmt.Errorf("ELR %v overlaps the ISR %v", p.ELR, p.ISR)
 	case !validISR(p.Replicas, p.ISR):
 		return fmt.Errorf("ISR not a duplicate-free subset of the replicas")
 	case p.Leader != metadata.NoLeader && (!slices.Contains(p.ISR, p.Leader) || !isActive(im, p.Leader)):

@@ -21,6 +21,15 @@ type Partition struct {
 	// LeaderRecoveryState is 1 after an unclean election until the leader
 	// recovers (KIP-704), else 0.
 	LeaderRecoveryState int8
+	// ELR are KIP-966's eligible leader replicas: replicas that left the
+	// ISR while it was below min.insync.replicas, and so hold every record
+	// below the high watermark (which does not advance then); one may lead
+	// when the ISR is empty. LastKnownELR are the other replicas that were
+	// in the ISR since it fell below min.insync.replicas (shown by
+	// DescribeTopicPartitions). Both are empty while the ISR is at least
+	// min.insync.replicas.
+	ELR          []int32
+	LastKnownELR []int32
 }
 
 // NoLeader is a partition's Leader when it has none.
@@ -37,7 +46,7 @@ func (p *Partition) Record(topic UUID, id int32) PartitionRecord {
 		TopicID: topic, Partition: id, Replicas: p.Replicas, ISR: p.ISR,
 		Leader: p.Leader, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch,
 		AddingReplicas: p.AddingReplicas, RemovingReplicas: p.RemovingReplicas,
-		LeaderRecoveryState: p.LeaderRecoveryState,
+		LeaderRecoveryState: p.LeaderRecoveryState, ELR: p.ELR, LastKnownELR: p.LastKnownELR,
 	}
 }
 
@@ -227,6 +236,8 @@ func (im *Image) setPartition(p *PartitionRecord) error {
 		AddingReplicas:      slices.Clone(p.AddingReplicas),
 		RemovingReplicas:    slices.Clone(p.RemovingReplicas),
 		LeaderRecoveryState: p.LeaderRecoveryState,
+		ELR:                 slices.Clone(p.ELR),
+		LastKnownELR:        slices.Clone(p.LastKnownELR),
 	}
 	if int(p.Partition) == len(nt.Partitions) {
 		nt.Partitions = append(nt.Partitions, part)

@@ -128,6 +128,10 @@ type PartitionRecord struct {
 	// LeaderRecoveryState is 1 (RECOVERING) after an unclean election
 	// until the leader reports it recovered, else 0 (KIP-704).
 	LeaderRecoveryState int8 `json:"leaderRecoveryState,omitempty"`
+	// ELR and LastKnownELR are KIP-966's eligible leader replicas and last
+	// known ELR (see Partition).
+	ELR          []int32 `json:"elr,omitempty"`
+	LastKnownELR []int32 `json:"lastKnownElr,omitempty"`
 }
 
 // RemoveTopicRecord deletes a topic, its partitions and its configs.
