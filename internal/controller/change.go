@@ -18,6 +18,11 @@ package controller
 // ISR. The ELR is cleared once the ISR is back to min.insync.replicas, and
 // by an unclean election. A change built without minISR (newChange alone)
 // keeps an ISR's last member instead and leaves the ELR as it is.
+// Kafka also drops a replica restarted after an unclean shutdown from the
+// ELR, as its page cache may have lost records; Samsa's replicas fsync
+// what they fetch before they report it (the default), so a crash keeps
+// what made them eligible. Unclean shutdowns are not tracked, so a topic
+// in page-cache mode (flush.messages, flush.ms) lacks that guarantee.
 
 import (
 	"slices"
