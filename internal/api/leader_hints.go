@@ -42,6 +42,9 @@ func endpointOf(b metadata.BrokerRecord, listener string) metadata.Endpoint {
 // hintedBrokers calls add once for each distinct leader id of ids that is
 // registered and unfenced, with its endpoint on the client's listener.
 func hintedBrokers(im *metadata.Image, listener string, ids []int32, add func(b metadata.BrokerRecord, ep metadata.Endpoint)) {
+	if len(ids) == 0 {
+		return // the common case: a produce or fetch with no hint to give
+	}
 	seen := map[int32]bool{}
 	for _, id := range ids {
 		if id < 0 || seen[id] {
