@@ -191,3 +191,21 @@ func describeTopicPartition(t *testing.T, ctx context.Context, cl *kgo.Client, t
 	}
 	return r.Topics[0].Partitions[0]
 }
+
+// A clean stop leaves the clean-shutdown marker with the node's broker
+// epoch, which the next start takes (and removes, so that a crash leaves
+// none): KIP-966's PreviousBrokerEpoch.
+func TestCleanShutdownMarker(t *testing.T) {
+	dir := t.TempDir()
+	n := samsatest.Start(t, samsatest.WithDir(dir))
+	n.Stop()
+	data, err := os.ReadFile(filepath.Join(dir, "clean-shutdown"))
+	if err != nil || !strings.Contains(string(data), `"brokerEpoch":`) || strings.Contains(string(data), `"brokerEpoch":-1`) {
+		t.Fatalf("after a clean stop: %q, %v; want the broker epoch", data, err)
+	}
+	n = samsatest.Start(t, samsatest.WithDir(dir))
+	if _, err := os.Stat(filepath.Join(dir, "clean-shutdown")); !os.IsNotExist(err) {
+		t.Fatalf("the marker is still there after a start: %v", err)
+	}
+	n.Stop()
+}

@@ -69,10 +69,13 @@ type Broker struct {
 	quorumMux *quorumMux
 	metrics   *metricsServer
 	m         *metrics.Broker
-	stop      chan struct{}
-	bg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	// cleanEpoch is the broker epoch the last run stopped cleanly with, -1
+	// after a crash (meta.go's clean-shutdown marker).
+	cleanEpoch int64
+	stop       chan struct{}
+	bg         sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Start builds and starts a node. On error everything started is stopped.
@@ -136,6 +139,10 @@ func (b *Broker) loadMeta() (func(), error) {
 	}
 	m, err := loadOrFormat(b.cfg.FS, b.cfg.DataDir, b.cfg.NodeID, clusterID)
 	b.meta = m
+	if err != nil {
+		return nil, err
+	}
+	b.cleanEpoch, err = takeCleanShutdown(b.cfg.FS, b.cfg.DataDir)
 	return nil, err
 }
 
@@ -456,6 +463,11 @@ func (b *Broker) Close() error {
 		}
 		if err := b.dir.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("logs: %w", err))
+		}
+		if epoch := b.lc.epoch.Load(); len(errs) == 0 && epoch >= 0 {
+			if err := markCleanShutdown(b.cfg.FS, b.cfg.DataDir, epoch); err != nil {
+				errs = append(errs, fmt.Errorf("clean-shutdown marker: %w", err))
+			}
 		}
 		b.closeErr = errors.Join(errs...)
 		b.log.Info("samsa stopped", "err", b.closeErr)

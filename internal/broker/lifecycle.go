@@ -98,6 +98,9 @@ func (b *Broker) sendRegistration() (int64, error) {
 		req.Rack = &b.cfg.Rack
 	}
 	req.PreviousBrokerEpoch = b.previousEpoch()
+	if id, err := metadata.ParseUUID(b.meta.DirectoryID); err == nil {
+		req.LogDirs = append(req.LogDirs, id)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.SessionTimeout)
 	defer cancel()
 	resp := forward(ctx, b.ctlc, req, func(ctx context.Context) *kmsg.BrokerRegistrationResponse {
@@ -109,20 +112,19 @@ func (b *Broker) sendRegistration() (int64, error) {
 	return resp.BrokerEpoch, nil
 }
 
-// previousEpoch is the epoch this node last registered with: from this
-// run, or from the metadata its own directory replayed at start. The
-// controller lets a registration that names it replace the old one at
-// once (a restart of the same node), where a new incarnation otherwise
-// waits out the old one's session (DUPLICATE_BROKER_REGISTRATION: the
-// same node.id started twice).
+// previousEpoch is KIP-966's PreviousBrokerEpoch: the epoch this node
+// registered with in this run, or the one its last run stopped cleanly
+// with; -1 after a crash. The controller counts a registration without it
+// as a restart after an unclean shutdown (the node leaves the ELRs). The
+// registration also names the node's log directory, which lets it replace
+// the old registration at once either way (a restart of the same node),
+// where another process with the node's id waits out the old session
+// (DUPLICATE_BROKER_REGISTRATION).
 func (b *Broker) previousEpoch() int64 {
 	if e := b.lc.epoch.Load(); e >= 0 {
 		return e
 	}
-	if rec, ok := b.store.Image().Broker(b.cfg.NodeID); ok {
-		return rec.Epoch
-	}
-	return -1
+	return b.cleanEpoch
 }
 
 // awaitRegistration waits until the image this broker has replayed holds

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strconv"
@@ -90,4 +91,38 @@ func parseMeta(s string) (MetaProperties, error) {
 func writeMeta(fsys vfs.FS, dir string, m MetaProperties) error {
 	data := fmt.Sprintf("#\n#Written by Samsa\nversion=1\ncluster.id=%s\nnode.id=%d\ndirectory.id=%s\n", m.ClusterID, m.NodeID, m.DirectoryID)
 	return vfs.WriteAtomic(fsys, path.Join(dir, metaPropertiesFile), []byte(data))
+}
+
+// cleanShutdownFile marks a clean stop (KIP-966): it holds the broker
+// epoch the node had, which its next registration names as its previous
+// epoch. A start removes it, so a crash leaves none.
+const cleanShutdownFile = "clean-shutdown"
+
+// takeCleanShutdown reads and removes the clean-shutdown marker; -1 when
+// there is none (the last stop was a crash, or this is the first start).
+func takeCleanShutdown(fsys vfs.FS, dir string) (int64, error) {
+	name := path.Join(dir, cleanShutdownFile)
+	data, err := vfs.ReadAll(fsys, name)
+	if vfs.IsNotExist(err) {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	var m struct {
+		Version     int   `json:"version"`
+		BrokerEpoch int64 `json:"brokerEpoch"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil || m.Version != 0 {
+		m.BrokerEpoch = -1 // unreadable: count the stop as unclean
+	}
+	if err := fsys.Remove(name); err != nil {
+		return -1, err
+	}
+	return m.BrokerEpoch, fsys.SyncDir(dir)
+}
+
+// markCleanShutdown writes the clean-shutdown marker with epoch.
+func markCleanShutdown(fsys vfs.FS, dir string, epoch int64) error {
+	return vfs.WriteAtomic(fsys, path.Join(dir, cleanShutdownFile), fmt.Appendf(nil, `{"version":0,"brokerEpoch":%d}`+"\n", epoch))
 }

@@ -9,10 +9,15 @@ package controller
 // retried registration of the same incarnation with the same content is
 // answered with the registration's epoch and writes nothing. A new
 // incarnation replaces the registration when the old one's session has
-// expired, or when it names the old registration's epoch as its previous
-// one (KIP-966's PreviousBrokerEpoch: the same broker restarted after a
-// clean shutdown); otherwise it is DUPLICATE_BROKER_REGISTRATION, as Kafka
-// answers while another process may still own the id.
+// expired, when it names the old registration's epoch as its previous one
+// (KIP-966's PreviousBrokerEpoch: the same broker restarted after a clean
+// shutdown), or when it names one of the old registration's log
+// directories (the same broker restarted after a crash; another process
+// with the node's id has directories of its own); otherwise it is
+// DUPLICATE_BROKER_REGISTRATION, as Kafka answers while another process
+// may still own the id. A broker restarted without a clean shutdown may
+// have lost what its page cache held, so it leaves the ELRs (KIP-966's
+// handleBrokerUncleanShutdown) where another replica remains eligible.
 //
 // BrokerHeartbeat (63) keeps the session (contact times live in memory
 // only: a newly active controller gives every broker a fresh session) and
@@ -100,6 +105,9 @@ func (c *Controller) KafkaBrokerRegistration(ctx context.Context, req *kmsg.Brok
 func registrationRecord(req *kmsg.BrokerRegistrationRequest) metadata.BrokerRecord {
 	b := metadata.BrokerRecord{ID: req.BrokerID, IncarnationID: req.IncarnationID, Rack: req.Rack, Fenced: true,
 		Listeners: make([]metadata.Endpoint, 0, len(req.Listeners))}
+	for _, d := range req.LogDirs {
+		b.LogDirs = append(b.LogDirs, metadata.UUID(d))
+	}
 	for _, l := range req.Listeners {
 		b.Listeners = append(b.Listeners, metadata.Endpoint{Name: l.Name, Host: l.Host, Port: int32(l.Port), SecurityProtocol: l.SecurityProtocol})
 	}
@@ -124,8 +132,9 @@ func (c *Controller) registerBroker(ctx context.Context, req *kmsg.BrokerRegistr
 		c.sessionOf(rec.ID, now).lastContact = now
 		return old.Epoch, nil // a retry: same process, same answer
 	}
-	if exists && old.IncarnationID != rec.IncarnationID && !c.expired(c.sessionOf(rec.ID, now), now) &&
-		req.PreviousBrokerEpoch != old.Epoch {
+	clean := exists && req.PreviousBrokerEpoch == old.Epoch
+	sameDir := exists && slices.ContainsFunc(rec.LogDirs, func(d metadata.UUID) bool { return slices.Contains(old.LogDirs, d) })
+	if exists && old.IncarnationID != rec.IncarnationID && !c.expired(c.sessionOf(rec.ID, now), now) && !clean && !sameDir {
 		return -1, errorf(kerr.DuplicateBrokerRegistration, "broker %d is registered by another incarnation whose session is live", rec.ID)
 	}
 	rec.Epoch = int64(im.Index) + 1
@@ -135,7 +144,7 @@ func (c *Controller) registerBroker(ctx context.Context, req *kmsg.BrokerRegistr
 	b := newBatch(im)
 	if exists {
 		// The old registration's process is gone: it leads nothing now.
-		if err := c.leaveAll(b, rec.ID); err != nil {
+		if err := c.leaveAll(b, rec.ID, !clean); err != nil {
 			return -1, err
 		}
 	}

@@ -18,11 +18,10 @@ package controller
 // ISR. The ELR is cleared once the ISR is back to min.insync.replicas, and
 // by an unclean election. A change built without minISR (newChange alone)
 // keeps an ISR's last member instead and leaves the ELR as it is.
-// Kafka also drops a replica restarted after an unclean shutdown from the
-// ELR, as its page cache may have lost records; Samsa's replicas fsync
-// what they fetch before they report it (the default), so a crash keeps
-// what made them eligible. Unclean shutdowns are not tracked, so a topic
-// in page-cache mode (flush.messages, flush.ms) lacks that guarantee.
+// A replica restarted after an unclean shutdown leaves the ELR (for the
+// last known ELR) while another replica remains eligible: its page cache
+// may have lost records (page-cache mode; by default Samsa's replicas
+// fsync what they fetch before they report it).
 
 import (
 	"slices"
@@ -59,12 +58,16 @@ type change struct {
 	// last known ELR.
 	minISR         int
 	elr, lastKnown []int32
+	// uncleanShutdown is a replica restarted after an unclean shutdown, -1
+	// for none: it stays eligible only when no other replica is.
+	uncleanShutdown int32
 }
 
 func newChange(p metadata.Partition, acceptable func(int32) bool) *change {
 	return &change{
 		cur: p, isr: p.ISR, replicas: p.Replicas, adding: p.AddingReplicas, removing: p.RemovingReplicas,
 		recovery: p.LeaderRecoveryState, acceptable: acceptable, elr: p.ELR, lastKnown: p.LastKnownELR,
+		uncleanShutdown: -1,
 	}
 }
 
@@ -128,6 +131,13 @@ func (ch *change) trackELR() {
 		case slices.Contains(ch.cur.LastKnownELR, r):
 			lastKnown = append(lastKnown, r)
 		}
+	}
+	// A replica that crashed may have lost records; it is dropped while
+	// another replica can lead cleanly (Kafka drops it even when none can,
+	// which leaves the partition without a leader until an unclean
+	// election; here it stays, as the last ISR member did before ELR).
+	if u := ch.uncleanShutdown; slices.Contains(elr, u) && (len(elr) > 1 || len(ch.isr) > 0) {
+		elr, lastKnown = without(elr, u), append(lastKnown, u)
 	}
 	ch.elr, ch.lastKnown = elr, lastKnown
 }

@@ -88,9 +88,11 @@ func partitionRecord(t *metadata.Topic, p int, next metadata.Partition) metadata
 	return metadata.Record{Partition: &rec}
 }
 
-// leaveAll removes broker id from every ISR (keeping a last member) and
-// moves its leaderships, electing among the other active replicas.
-func (c *Controller) leaveAll(b *batch, id int32) error {
+// leaveAll removes broker id from every ISR (into the ELR while the ISR is
+// below min.insync.replicas) and moves its leaderships, electing among the
+// other active replicas. A broker restarted after an unclean shutdown
+// leaves the ELRs too, where another replica stays eligible.
+func (c *Controller) leaveAll(b *batch, id int32, unclean bool) error {
 	im := b.im
 	active := activeIn(im)
 	acceptable := func(r int32) bool { return r != id && active(r) }
@@ -98,11 +100,14 @@ func (c *Controller) leaveAll(b *batch, id int32) error {
 	for _, name := range im.TopicNames() {
 		t := im.Topic(name)
 		for i, p := range t.Partitions {
-			if !slices.Contains(p.ISR, id) && p.Leader != id {
+			if !slices.Contains(p.ISR, id) && p.Leader != id && !(unclean && slices.Contains(p.ELR, id)) {
 				continue
 			}
 			ch := c.topicChange(im, t, i, acceptable)
 			ch.isr = without(p.ISR, id)
+			if unclean {
+				ch.uncleanShutdown = id
+			}
 			if next, ok := ch.build(); ok {
 				recs = append(recs, partitionRecord(t, i, next))
 			}
@@ -140,7 +145,7 @@ func ptr[T any](v T) *T { return &v }
 // fence fences a registered broker: it leaves every ISR and leadership.
 func (c *Controller) fence(b *batch, id int32) error {
 	reg, _ := b.im.Broker(id)
-	if err := c.leaveAll(b, id); err != nil {
+	if err := c.leaveAll(b, id, false); err != nil {
 		return err
 	}
 	return b.add(brokerChange(reg, ptr(true), ptr(false)))
@@ -163,7 +168,7 @@ func (c *Controller) shutDown(b *batch, id int32) error {
 	if err := b.add(brokerChange(reg, nil, ptr(true))); err != nil {
 		return err
 	}
-	return c.leaveAll(b, id)
+	return c.leaveAll(b, id, false)
 }
 
 // leads reports whether a broker leads any partition.

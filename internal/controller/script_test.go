@@ -157,13 +157,18 @@ func kerrName(code int16) string {
 
 func incarnation(n int64) metadata.UUID { return metadata.UUID{15: byte(n)} }
 
-// register id=N [inc=N] [rack=R] [prev=N] [cluster=C]
+// register id=N [inc=N] [rack=R] [prev=N] [cluster=C] [dir=D]
 func (h *harness) register(a scripttest.Args) string {
 	req := kmsg.NewPtrBrokerRegistrationRequest()
 	req.Version = 3
 	req.BrokerID = int32(a.Int("id", 0))
 	req.IncarnationID = incarnation(a.Int("inc", int64(req.BrokerID)))
 	req.PreviousBrokerEpoch = a.Int("prev", -1)
+	if d, ok := a.KV["dir"]; ok {
+		var id [16]byte
+		copy(id[:], d)
+		req.LogDirs = append(req.LogDirs, id)
+	}
 	req.ClusterID = "c1"
 	if c, ok := a.KV["cluster"]; ok {
 		req.ClusterID = c

@@ -90,6 +90,10 @@ type BrokerRecord struct {
 	// the broker: it is unfenced once it has replayed that far. Apply sets
 	// it when it is zero; snapshots carry it.
 	RegisteredAt uint64 `json:"registeredAt,omitempty"`
+	// LogDirs are the directory ids of the broker's log directories
+	// (KIP-858; meta.properties' directory.id): a registration naming one
+	// is the same broker restarted.
+	LogDirs []UUID `json:"logDirs,omitempty"`
 }
 
 // BrokerChangeRecord changes a registered broker's state (Kafka's
