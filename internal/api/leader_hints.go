@@ -28,17 +28,6 @@ func leaderOf(im *metadata.Image, topic string, partition int32) (leader, epoch 
 	return -1, -1
 }
 
-// endpointOf is a broker's endpoint on the named listener, or its first.
-func endpointOf(b metadata.BrokerRecord, listener string) metadata.Endpoint {
-	ep := b.Listeners[0]
-	for _, l := range b.Listeners {
-		if l.Name == listener {
-			ep = l
-		}
-	}
-	return ep
-}
-
 // hintedBrokers calls add once for each distinct leader id of ids that is
 // registered and unfenced, with its endpoint on the client's listener.
 func hintedBrokers(im *metadata.Image, listener string, ids []int32, add func(b metadata.BrokerRecord, ep metadata.Endpoint)) {
@@ -51,8 +40,10 @@ func hintedBrokers(im *metadata.Image, listener string, ids []int32, add func(b 
 			continue
 		}
 		seen[id] = true
-		if b, ok := im.Broker(id); ok && !b.Fenced && len(b.Listeners) > 0 {
-			add(b, endpointOf(b, listener))
+		if b, ok := im.Broker(id); ok && !b.Fenced {
+			if ep, ok := b.Endpoint(listener); ok {
+				add(b, ep)
+			}
 		}
 	}
 }

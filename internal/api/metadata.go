@@ -95,10 +95,10 @@ func isInternalTopic(name string) bool {
 func brokersOf(im *metadata.Image, listener string) []kmsg.MetadataResponseBroker {
 	var out []kmsg.MetadataResponseBroker
 	for _, b := range im.Brokers() {
-		if b.Fenced || len(b.Listeners) == 0 {
+		ep, ok := b.Endpoint(listener)
+		if b.Fenced || !ok {
 			continue
 		}
-		ep := endpointOf(b, listener)
 		mb := kmsg.NewMetadataResponseBroker()
 		mb.NodeID, mb.Host, mb.Port, mb.Rack = b.ID, ep.Host, ep.Port, b.Rack
 		out = append(out, mb)

@@ -75,15 +75,10 @@ func (b *Broker) syncLearners() error {
 // brokerAddr is a registered broker's address on the named listener (its
 // first one when it has none of that name).
 func brokerAddr(img *metadata.Image, id int32, listener string) (string, error) {
-	rec, ok := img.Broker(id)
-	if !ok || len(rec.Listeners) == 0 {
+	rec, _ := img.Broker(id)
+	ep, ok := rec.Endpoint(listener)
+	if !ok {
 		return "", fmt.Errorf("broker: node %d is not registered", id)
-	}
-	ep := rec.Listeners[0]
-	for _, l := range rec.Listeners {
-		if l.Name == listener {
-			ep = l
-		}
 	}
 	return fmt.Sprintf("%s:%d", bracket(ep.Host), ep.Port), nil
 }

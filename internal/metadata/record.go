@@ -96,6 +96,21 @@ type BrokerRecord struct {
 	LogDirs []UUID `json:"logDirs,omitempty"`
 }
 
+// Endpoint is the broker's endpoint on the named listener, or its first
+// when it has none of that name; false when it has no listener at all.
+func (b BrokerRecord) Endpoint(listener string) (Endpoint, bool) {
+	if len(b.Listeners) == 0 {
+		return Endpoint{}, false
+	}
+	ep := b.Listeners[0]
+	for _, l := range b.Listeners {
+		if l.Name == listener {
+			ep = l
+		}
+	}
+	return ep, true
+}
+
 // BrokerChangeRecord changes a registered broker's state (Kafka's
 // BrokerRegistrationChangeRecord, which replaced Fence/UnfenceBrokerRecord):
 // a nil field is left as is. Epoch must be the registration's, so a change
