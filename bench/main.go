@@ -35,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samsa-io/samsa/internal/gitrev"
 )
 
 // env is where a run keeps its binaries, data and logs.
@@ -99,7 +101,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	r := &results{Date: start, Commit: commit(), Go: runtime.Version(), Kgo: moduleVersion("github.com/twmb/franz-go"),
+	r := &results{Date: start, Commit: gitrev.Describe(), Go: runtime.Version(), Kgo: moduleVersion("github.com/twmb/franz-go"),
 		Kfake: moduleVersion("github.com/twmb/franz-go/pkg/kfake"), Plan: p}
 	switch {
 	case *limitsFrom != "":
@@ -121,7 +123,7 @@ func run() error {
 		if src, err = exportHead(tmp); err != nil {
 			return err
 		}
-		r.Commit = strings.TrimSuffix(r.Commit, dirtyMark)
+		r.Commit = strings.TrimSuffix(r.Commit, gitrev.Dirty)
 	}
 	if e.bins, err = build(tmp, src); err != nil {
 		return err
@@ -219,21 +221,6 @@ func exportHead(dir string) (string, error) {
 		return "", fmt.Errorf("git archive HEAD: %w", err)
 	}
 	return src, nil
-}
-
-const dirtyMark = " (with uncommitted changes)"
-
-// commit is the checked-out commit, marked when the tree has changes.
-func commit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		c += dirtyMark
-	}
-	return c
 }
 
 // moduleVersion is the version of a module this build uses.

@@ -17,12 +17,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/samsa-io/samsa/internal/gitrev"
 )
 
 const topic = "chaos"
@@ -111,7 +112,7 @@ func main() {
 func run(ctx context.Context, cfg config) (runInfo, History, Result, error) {
 	ri := runInfo{Seed: cfg.seed, Cycles: cfg.cycles, Duration: cfg.duration, Nodes: cfg.nodes,
 		Producers: cfg.producers, Rate: cfg.rate, Partitions: cfg.partitions, Timing: cfg.timing,
-		Machine: machine(), GoVersion: runtime.Version(), Commit: commit(), Started: time.Now()}
+		Machine: machine(), GoVersion: runtime.Version(), Commit: gitrev.Describe(), Started: time.Now()}
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(cfg.log, "%s chaos: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
@@ -151,17 +152,4 @@ func workDir(cfg config) (string, func(), error) {
 		return dir, func() {}, err
 	}
 	return dir, func() { os.RemoveAll(dir) }, nil
-}
-
-// commit names the tree the binary was built from.
-func commit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	c := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
-		c += " with uncommitted changes"
-	}
-	return c
 }

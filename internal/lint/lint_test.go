@@ -37,6 +37,8 @@ var allowed = map[string][]string{
 	"internal/lint":        {},
 	// Loopback ports for servers tests start as processes; tests only.
 	"internal/testport": {},
+	// The commit make bench's and make chaos's reports name.
+	"internal/gitrev": {},
 	// The script-test runner, imported by tests only.
 	"internal/scripttest": {},
 	// The command line: Kafka clients only. Its packages share one row, so a
@@ -47,10 +49,10 @@ var allowed = map[string][]string{
 	// make bench's harness and its kfake server: Kafka clients, like the
 	// command line whose perf functions they drive (samsa itself runs as a
 	// separate process).
-	"bench": {"internal/cli", "internal/testport"},
+	"bench": {"internal/cli", "internal/testport", "internal/gitrev"},
 	// make chaos's fault suite: runs `samsa server` processes and talks to
 	// them as a Kafka client (and through its own TCP proxies).
-	"chaos": {"internal/testport"},
+	"chaos": {"internal/testport", "internal/gitrev"},
 }
 
 // anything marks packages that may import every internal package.
