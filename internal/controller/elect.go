@@ -74,10 +74,7 @@ func allPartitions(im *metadata.Image) []kmsg.ElectLeadersRequestTopic {
 	var out []kmsg.ElectLeadersRequestTopic
 	for _, name := range im.TopicNames() {
 		t := kmsg.NewElectLeadersRequestTopic()
-		t.Topic = name
-		for i := range im.Topic(name).Partitions {
-			t.Partitions = append(t.Partitions, int32(i))
-		}
+		t.Topic, t.Partitions = name, partitionIDs(im.Topic(name))
 		out = append(out, t)
 	}
 	return out
@@ -154,4 +151,13 @@ func (c *Controller) BalanceLeaders(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return len(b.recs), c.propose(ctx, b.recs)
+}
+
+// partitionIDs lists a topic's partition ids, 0 to its count.
+func partitionIDs(t *metadata.Topic) []int32 {
+	ids := make([]int32, len(t.Partitions))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	return ids
 }

@@ -147,10 +147,7 @@ func (c *Controller) KafkaListPartitionReassignments(_ context.Context, req *kms
 	if want == nil {
 		for _, name := range im.TopicNames() {
 			rt := kmsg.NewListPartitionReassignmentsRequestTopic()
-			rt.Topic = name
-			for i := range im.Topic(name).Partitions {
-				rt.Partitions = append(rt.Partitions, int32(i))
-			}
+			rt.Topic, rt.Partitions = name, partitionIDs(im.Topic(name))
 			want = append(want, rt)
 		}
 	}
